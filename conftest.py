@@ -1,0 +1,27 @@
+"""Test-session settings shared by nbval, the unit tests and the doctests.
+
+Notebooks run in kernels started by nbval; they inherit this process's
+environment, so the settings below must be in place before collection.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="course-tests-"))
+
+os.environ.setdefault("COURSE_MODE", "smoke")
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Results, checkpoints and figures of this run go to a fresh folder, so the band
+# tests see only what this session's notebooks recorded.
+os.environ["COURSE_RESULTS_DIR"] = str(_SESSION_DIR / "results")
+os.environ.setdefault("COURSE_CHECKPOINT_DIR", str(_SESSION_DIR / "checkpoints"))
+
+
+def pytest_collection_modifyitems(session, config, items):
+    config.executed_notebooks = {
+        Path(str(item.fspath)).stem
+        for item in items
+        if str(item.fspath).endswith(".ipynb")
+    }

@@ -1,0 +1,280 @@
+"""Plumbing for the course notebooks: modes, seeding, environment report, results.
+
+Teaching code (models, losses, training steps) stays in the notebooks. This package
+holds what every lesson needs and none of them teaches:
+
+- :func:`mode` and :func:`by_mode` size the work (``smoke``, ``cpu`` or ``gpu``).
+- :func:`setup_notebook` seeds everything, styles plots and reports the environment.
+- :func:`report` records a lesson's key figures so tests can check their bands.
+- Submodules: ``utils.data`` (checksummed data), ``utils.viz`` (figures),
+  ``utils.callbacks`` (timing, resumable training), ``utils.exercises`` (checks).
+
+Note: PyPI has an unrelated package called ``utils``; install the course in its own
+environment (``make lab``) so that ours is the one imported.
+
+Example:
+    >>> import utils
+    >>> utils.by_mode(smoke=1, cpu=5, gpu=20) in (1, 5, 20)
+    True
+"""
+
+from __future__ import annotations
+
+import importlib
+import numbers
+import json
+import os
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+MODES = ("smoke", "cpu", "gpu")
+REPO_SLUG = "dl-images-course/deep-learning-for-images"
+REPO_URL = f"https://github.com/{REPO_SLUG}"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+_SUBMODULES = ("data", "viz", "callbacks", "exercises")
+
+T = TypeVar("T")
+
+
+def __getattr__(name: str) -> Any:
+    # Submodules load on first use, so `import utils` stays fast and TF-free.
+    if name in _SUBMODULES:
+        return importlib.import_module(f"utils.{name}")
+    raise AttributeError(f"module 'utils' has no attribute {name!r}")
+
+
+def _gpu_visible() -> bool:
+    try:
+        import tensorflow as tf
+    except ImportError:
+        return False
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def mode() -> str:
+    """Return the course mode: ``"smoke"``, ``"cpu"`` or ``"gpu"``.
+
+    ``COURSE_MODE`` decides; unset, it is ``"gpu"`` when TensorFlow sees a GPU and
+    ``"cpu"`` otherwise. Modes change sizes (epochs, subsets), never which cells run.
+
+    Returns:
+        The mode name.
+
+    Raises:
+        ValueError: If ``COURSE_MODE`` holds anything else.
+
+    Example:
+        >>> mode() in ("smoke", "cpu", "gpu")
+        True
+    """
+    configured = os.environ.get("COURSE_MODE", "").strip().lower()
+    if not configured:
+        return "gpu" if _gpu_visible() else "cpu"
+    if configured not in MODES:
+        raise ValueError(
+            f"COURSE_MODE is {os.environ['COURSE_MODE']!r}; expected one of {MODES}. "
+            "Fix: export COURSE_MODE=smoke (CI), cpu (a laptop) or gpu (Colab), "
+            "or unset it to choose from the hardware."
+        )
+    return configured
+
+
+def by_mode(*, smoke: T, cpu: T, gpu: T) -> T:
+    """Pick a size for the current mode.
+
+    Args:
+        smoke: Value for CI smoke runs (seconds per lesson).
+        cpu: Value for a laptop CPU (minutes per lesson).
+        gpu: Value for the full run on a GPU.
+
+    Returns:
+        The value for :func:`mode`.
+
+    Example:
+        >>> epochs = by_mode(smoke=1, cpu=8, gpu=30)
+        >>> epochs in (1, 8, 30)
+        True
+    """
+    return {"smoke": smoke, "cpu": cpu, "gpu": gpu}[mode()]
+
+
+@dataclass
+class EnvironmentReport:
+    """What a lesson runs on: mode, versions and devices. Displays as a short table."""
+
+    mode: str
+    seed: int
+    python: str
+    versions: dict[str, str] = field(default_factory=dict)
+    devices: list[str] = field(default_factory=list)
+    data_dir: str = ""
+
+    def __repr__(self) -> str:
+        """Return one line per fact, for the setup cell's output."""
+        lines = [
+            f"mode        {self.mode}  (set COURSE_MODE=smoke|cpu|gpu to change)",
+            f"seed        {self.seed}",
+            f"python      {self.python}",
+        ]
+        lines += [f"{name:11s} {version}" for name, version in self.versions.items()]
+        lines.append(f"devices     {', '.join(self.devices) or 'CPU'}")
+        lines.append(f"data        {self.data_dir}")
+        return "\n".join(lines)
+
+
+def environment_report(*, seed: int = 42) -> EnvironmentReport:
+    """Collect the mode, library versions, devices and data directory.
+
+    Args:
+        seed: The seed in use, shown in the report.
+
+    Returns:
+        An :class:`EnvironmentReport`.
+
+    Example:
+        >>> report = environment_report()
+        >>> report.mode in MODES
+        True
+    """
+    from utils import data
+
+    versions = {}
+    for package in ("tensorflow", "keras", "numpy", "matplotlib"):
+        try:
+            versions[package] = importlib.import_module(package).__version__
+        except ImportError:
+            versions[package] = "not installed"
+    devices = []
+    try:
+        import tensorflow as tf
+
+        devices = [
+            f"{device.device_type}:{device.name.rsplit(':', 1)[-1]}"
+            for device in tf.config.list_physical_devices()
+        ]
+    except ImportError:
+        pass
+    return EnvironmentReport(
+        mode=mode(),
+        seed=seed,
+        python=platform.python_version(),
+        versions=versions,
+        devices=devices,
+        data_dir=str(data.data_dir()),
+    )
+
+
+def setup_notebook(*, seed: int = 42) -> EnvironmentReport:
+    """Prepare a lesson: check Keras 3, seed every generator, style plots.
+
+    Call it at the end of the setup cell and leave its result as the cell's last
+    expression: it shows the mode, the versions and the devices.
+
+    Args:
+        seed: Seed for Python, NumPy and the Keras backend.
+
+    Returns:
+        The :class:`EnvironmentReport`.
+
+    Raises:
+        RuntimeError: If the runtime has Keras 2, which this course cannot use.
+
+    Example:
+        >>> setup_notebook(seed=0).seed
+        0
+    """
+    import keras
+    import matplotlib
+
+    major = int(keras.__version__.split(".")[0])
+    if major != 3:
+        raise RuntimeError(
+            f"This course needs Keras 3, but this runtime has Keras {keras.__version__}."
+            " Fix: pip install -r requirements.txt (in Colab: pip install -U "
+            "'keras>=3'), then restart the kernel."
+        )
+    keras.utils.set_random_seed(seed)
+    matplotlib.rcParams.update(
+        {
+            "figure.figsize": (6.0, 4.0),
+            "figure.dpi": 100,
+            "axes.grid": False,
+            "image.cmap": "gray",
+            "font.size": 10,
+        }
+    )
+    return environment_report(seed=seed)
+
+
+def results_dir() -> Path:
+    """Return where lessons record their figures: ``COURSE_RESULTS_DIR`` or results/.
+
+    Returns:
+        The folder (created if needed).
+
+    Example:
+        >>> results_dir().is_dir()
+        True
+    """
+    configured = os.environ.get("COURSE_RESULTS_DIR")
+    path = Path(configured) if configured else REPO_ROOT / "results"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def report(lesson: str, **metrics: float | int | str) -> dict[str, Any]:
+    """Record a lesson's key figures in ``<results_dir>/<mode>/<lesson>.json``.
+
+    Later calls for the same lesson add to the file, so a lesson can report as it
+    goes. Tests compare these figures with the bands the lesson's prose states.
+
+    Args:
+        lesson: The notebook's stem, e.g. ``"02_cnn_math"``.
+        **metrics: Named numbers (or short strings) to record.
+
+    Returns:
+        Everything recorded so far for this lesson in this mode.
+
+    Raises:
+        ValueError: If a metric is not a number or string, or no metric is given.
+
+    Example:
+        >>> import os, tempfile
+        >>> saved = os.environ.get("COURSE_RESULTS_DIR")
+        >>> os.environ["COURSE_RESULTS_DIR"] = tempfile.mkdtemp()
+        >>> report("00_demo", accuracy=0.5)["accuracy"]
+        0.5
+        >>> if saved is None:
+        ...     del os.environ["COURSE_RESULTS_DIR"]
+        ... else:
+        ...     os.environ["COURSE_RESULTS_DIR"] = saved
+    """
+    if not metrics:
+        raise ValueError(
+            "report() got no metrics; expected at least one, e.g. "
+            "report('03_mnist_cnn', test_accuracy=0.99)."
+        )
+    for name, value in metrics.items():
+        if not isinstance(value, numbers.Real | str):
+            raise ValueError(
+                f"Metric {name!r} is {type(value).__name__} ({value!r}); expected a "
+                "number or a string. Fix: pass float(value)."
+            )
+    path = results_dir() / mode() / f"{lesson}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    recorded = json.loads(path.read_text()) if path.is_file() else {}
+    recorded.update({name: _plain(value) for name, value in metrics.items()})
+    recorded["_mode"] = mode()
+    recorded["_updated"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+    path.write_text(json.dumps(recorded, indent=1, sort_keys=True))
+    return recorded
+
+
+def _plain(value: float | int | str) -> float | int | str:
+    # NumPy scalars become plain Python numbers so JSON can hold them.
+    if hasattr(value, "item"):
+        return value.item()  # type: ignore[union-attr]
+    return value
