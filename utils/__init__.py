@@ -21,8 +21,8 @@ Example:
 from __future__ import annotations
 
 import importlib
-import numbers
 import json
+import numbers
 import os
 import platform
 import time
@@ -192,7 +192,8 @@ def setup_notebook(*, seed: int = 42) -> EnvironmentReport:
     major = int(keras.__version__.split(".")[0])
     if major != 3:
         raise RuntimeError(
-            f"This course needs Keras 3, but this runtime has Keras {keras.__version__}."
+            "This course needs Keras 3, but this runtime has Keras "
+            f"{keras.__version__}."
             " Fix: pip install -r requirements.txt (in Colab: pip install -U "
             "'keras>=3'), then restart the kernel."
         )

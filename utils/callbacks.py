@@ -63,7 +63,9 @@ class Throughput(keras.callbacks.Callback):
         self._start = time.perf_counter()
         self._steps = 0
 
-    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+    def on_train_batch_end(
+        self, batch: int, logs: dict[str, Any] | None = None
+    ) -> None:
         """Count a step and remember when training work last finished."""
         self._steps += 1
         self._train_end = time.perf_counter()
@@ -114,7 +116,9 @@ class TimeToTarget(keras.callbacks.Callback):
         """Start the clock for this epoch."""
         self._start = time.perf_counter()
 
-    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+    def on_train_batch_end(
+        self, batch: int, logs: dict[str, Any] | None = None
+    ) -> None:
         """Remember when training work last finished."""
         self._train_end = time.perf_counter()
 

@@ -58,7 +58,9 @@ FASHION_MNIST_CLASSES = (
 FLOWER_CLASSES = ("daisy", "dandelion", "roses", "sunflowers", "tulips")
 SPLITS = ("train", "val", "test")
 
-_KERAS_MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+_KERAS_MNIST_URL = (
+    "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+)
 _KERAS_MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 _FLOWERS_URL = (
     "https://storage.googleapis.com/download.tensorflow.org/example_images/"
@@ -346,9 +348,11 @@ def _fetch_fashion_mnist(destination: Path) -> str:
     import keras
 
     keras.datasets.fashion_mnist.load_data()
-    source_dir = Path(
-        os.environ.get("KERAS_HOME", Path.home() / ".keras")
-    ) / "datasets" / "fashion-mnist"
+    source_dir = (
+        Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+        / "datasets"
+        / "fashion-mnist"
+    )
     for name in _check_asset_name("fashion-mnist")["files"]:
         shutil.copyfile(source_dir / Path(name).name, destination / Path(name).name)
     return "keras.datasets.fashion_mnist"
@@ -690,7 +694,9 @@ def mobilenet_weights(*, include_top: bool = False) -> Path:
     Returns:
         Path to the ``.h5`` weights file.
     """
-    name = "mobilenet_1_0_224_tf.h5" if include_top else "mobilenet_1_0_224_tf_no_top.h5"
+    name = (
+        "mobilenet_1_0_224_tf.h5" if include_top else "mobilenet_1_0_224_tf_no_top.h5"
+    )
     return asset_path("keras-mobilenet-v1-imagenet") / name
 
 

@@ -109,7 +109,11 @@ def check_close(
         )
     if not np.allclose(actual_array, expected_array, rtol=rtol, atol=atol):
         error = np.abs(actual_array - expected_array)
-        where = np.unravel_index(np.argmax(error), error.shape) if error.ndim else ()
+        where = (
+            tuple(int(i) for i in np.unravel_index(np.argmax(error), error.shape))
+            if error.ndim
+            else ()
+        )
         _fail(
             name,
             f"largest difference {error.max():.3g} at index {where}: got "
@@ -119,7 +123,9 @@ def check_close(
     return f"{name}: correct"
 
 
-def check_equal(actual: Any, expected: Any, *, name: str, hint: str | None = None) -> str:
+def check_equal(
+    actual: Any, expected: Any, *, name: str, hint: str | None = None
+) -> str:
     """Check exact equality (integers, strings, tuples, integer arrays).
 
     Args:

@@ -203,8 +203,15 @@ def plot_confusion_matrix(
     for row in range(num_classes):
         for column in range(num_classes):
             color = "white" if counts[row, column] > counts.max() / 2 else "black"
-            axis.text(column, row, counts[row, column], ha="center", va="center",
-                      fontsize=7, color=color)
+            axis.text(
+                column,
+                row,
+                counts[row, column],
+                ha="center",
+                va="center",
+                fontsize=7,
+                color=color,
+            )
     axis.set_xticks(range(num_classes), class_names, rotation=45, ha="right")
     axis.set_yticks(range(num_classes), class_names)
     axis.set_xlabel("Predicted class")

@@ -1,0 +1,49 @@
+# Two commands for a fresh machine (see README.md):
+#   make lab    install into .venv and open the course in JupyterLab
+#   make test   install into .venv and run every test (what CI runs)
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+REQUIREMENTS ?= requirements.txt
+COURSE_DATA_DIR ?= $(abspath ../shared/data)
+export COURSE_DATA_DIR
+
+.PHONY: install lab test lint results assignments clean
+
+$(STAMP): requirements.txt requirements-gpu.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r $(REQUIREMENTS)
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 \
+		--display-name "Python 3 (deep learning for images)" > /dev/null
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/python -m utils.data verify
+	COURSE_MODE=smoke MPLBACKEND=Agg $(BIN)/python -m pytest
+
+# Runs every lesson headless in cpu mode and writes results/cpu/ (about 45 min on 2 cores).
+results: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python scripts/run_notebooks.py --mode cpu
+
+# Student versions (solutions and hidden tests removed) in release/.
+assignments: $(STAMP)
+	rm -rf build/nbgrader && mkdir -p build/nbgrader/source/course
+	cp notebooks/[0-9][0-9]_*.ipynb build/nbgrader/source/course/
+	cd build/nbgrader && ../../$(BIN)/python -m nbgrader generate_assignment course \
+		--CourseDirectory.root=. --force --no-db
+	rm -rf release && cp -r build/nbgrader/release/course release
+
+clean:
+	rm -rf build release figures .pytest_cache .ruff_cache

@@ -1,0 +1,157 @@
+"""Execute lessons headless in one mode, time them and publish their figures.
+
+Used by ``make results`` (cpu mode) and the GPU workflow. Each notebook runs in a
+fresh kernel; its figures land in ``results/<mode>/<lesson>.json`` (via
+``utils.report``), together with the wall seconds measured here. The executed
+notebooks (with outputs) go to ``build/executed/<mode>/`` for ``make html``.
+
+Usage::
+
+    python scripts/run_notebooks.py --mode cpu [notebooks/03_mnist_cnn.ipynb ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(path: Path, mode: str, timeout: int) -> float:
+    """Execute one notebook in ``mode``; return its wall seconds."""
+    os.environ["COURSE_MODE"] = mode
+    os.environ["COURSE_RESULTS_DIR"] = str(ROOT / "results")
+    record = ROOT / "results" / mode / f"{path.stem}.json"
+    record.unlink(missing_ok=True)
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    start = time.perf_counter()
+    try:
+        client.execute()
+    finally:
+        seconds = time.perf_counter() - start
+        executed = ROOT / "build" / "executed" / mode / path.name
+        executed.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, executed)
+    import utils
+
+    utils.report(
+        path.stem,
+        wall_seconds=round(seconds, 1),
+        machine=f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}",
+    )
+    return seconds
+
+
+def summary(mode: str) -> str:
+    """Return the results table (markdown) of every lesson recorded in ``mode``."""
+    import keras
+    import tensorflow as tf
+
+    lines = [
+        f"# Results in `{mode}` mode",
+        "",
+        f"TensorFlow {tf.__version__}, Keras {keras.__version__}, Python "
+        f"{platform.python_version()}, {platform.machine()} with {os.cpu_count()} "
+        "cores. Written by `scripts/run_notebooks.py`; do not edit by hand.",
+        "",
+        "| lesson | wall seconds | key figures |",
+        "|---|---:|---|",
+    ]
+    for record in sorted((ROOT / "results" / mode).glob("[0-9][0-9]_*.json")):
+        figures = json.loads(record.read_text())
+        key = ", ".join(
+            f"{name} = {value}"
+            for name, value in figures.items()
+            if not name.startswith("_") and name not in ("wall_seconds", "machine")
+        )
+        lines.append(f"| {record.stem} | {figures.get('wall_seconds', '')} | {key} |")
+    return "\n".join(lines) + "\n"
+
+
+TABLE_START = "<!-- lesson-table:start -->"
+TABLE_END = "<!-- lesson-table:end -->"
+KEY_RESULTS = {
+    # lesson -> (figure name, how to show it)
+    "01_background": ("jpeg_q90_psnr_db", "JPEG q90 PSNR {:.1f} dB"),
+    "02_cnn_math": ("conv_max_relative_error", "NumPy vs Keras conv rel. error {:.1e}"),
+    "03_mnist_cnn": ("improved_test_accuracy", "improved CNN test accuracy {:.2%}"),
+    "04_architectures": (
+        "best_test_accuracy",
+        "best Fashion-MNIST test accuracy {:.2%}",
+    ),
+}
+
+
+def lesson_table() -> str:
+    """Return the README's lesson table, built from results/cpu/*.json."""
+    lines = [
+        "| lesson | cpu runtime (2 cores) | key result (cpu mode) |",
+        "|---|---:|---|",
+    ]
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        record = ROOT / "results" / "cpu" / f"{path.stem}.json"
+        figures = json.loads(record.read_text()) if record.is_file() else {}
+        runtime = (
+            f"{figures['wall_seconds'] / 60:.1f} min"
+            if "wall_seconds" in figures
+            else "not measured"
+        )
+        name, template = KEY_RESULTS.get(path.stem, ("", ""))
+        key = template.format(figures[name]) if name in figures else ""
+        lines.append(f"| [{path.stem}](notebooks/{path.name}) | {runtime} | {key} |")
+    return "\n".join(lines)
+
+
+def update_readme() -> None:
+    """Rewrite the lesson table between the README's markers."""
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    head, rest = text.split(TABLE_START)
+    _, tail = rest.split(TABLE_END)
+    readme.write_text(f"{head}{TABLE_START}\n{lesson_table()}\n{TABLE_END}{tail}")
+
+
+def main() -> None:
+    """Parse arguments, run the notebooks, write the summary table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mode", choices=("smoke", "cpu", "gpu"), default="cpu")
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    parser.add_argument(
+        "--readme-only",
+        action="store_true",
+        help="only rewrite the README table from results/cpu",
+    )
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    arguments = parser.parse_args()
+    if arguments.readme_only:
+        update_readme()
+        return
+    paths = arguments.notebooks or sorted(
+        (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")
+    )
+    for path in paths:
+        seconds = run(path.resolve(), arguments.mode, arguments.timeout)
+        print(f"{path.name}: {seconds:.1f} s in {arguments.mode} mode", flush=True)
+    (ROOT / "results" / arguments.mode / "SUMMARY.md").write_text(
+        summary(arguments.mode)
+    )
+    if arguments.mode == "cpu":
+        update_readme()
+
+
+if __name__ == "__main__":
+    main()

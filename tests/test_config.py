@@ -1,0 +1,76 @@
+"""utils: modes, setup, environment report, results recording."""
+
+import json
+
+import numpy as np
+import pytest
+
+import utils
+
+
+def test_mode_rejects_unknown_value(monkeypatch):
+    monkeypatch.setenv("COURSE_MODE", "fast")
+    with pytest.raises(ValueError, match=r"COURSE_MODE is 'fast'; expected one of"):
+        utils.mode()
+
+
+@pytest.mark.parametrize("name", ["smoke", "cpu", "gpu", " CPU "])
+def test_mode_and_by_mode(monkeypatch, name):
+    monkeypatch.setenv("COURSE_MODE", name)
+    expected = name.strip().lower()
+    assert utils.mode() == expected
+    assert utils.by_mode(smoke="s", cpu="c", gpu="g") == expected[0]
+
+
+def test_mode_defaults_to_hardware(monkeypatch):
+    monkeypatch.delenv("COURSE_MODE", raising=False)
+    monkeypatch.setattr(utils, "_gpu_visible", lambda: False)
+    assert utils.mode() == "cpu"
+    monkeypatch.setattr(utils, "_gpu_visible", lambda: True)
+    assert utils.mode() == "gpu"
+
+
+def test_by_mode_needs_all_three_sizes():
+    with pytest.raises(TypeError):
+        utils.by_mode(smoke=1, cpu=2)  # type: ignore[call-arg]
+
+
+def test_setup_notebook_seeds_and_reports(monkeypatch):
+    monkeypatch.setenv("COURSE_MODE", "smoke")
+    report = utils.setup_notebook(seed=7)
+    first = np.random.rand()
+    utils.setup_notebook(seed=7)
+    assert np.random.rand() == first
+    text = repr(report)
+    assert "mode        smoke" in text and "keras" in text and "devices" in text
+
+
+def test_setup_notebook_rejects_keras_2(monkeypatch):
+    import keras
+
+    monkeypatch.setattr(keras, "__version__", "2.15.0")
+    with pytest.raises(RuntimeError, match="needs Keras 3.*Keras 2.15.0"):
+        utils.setup_notebook()
+
+
+def test_report_writes_and_merges(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_RESULTS_DIR", str(tmp_path))
+    monkeypatch.setenv("COURSE_MODE", "cpu")
+    utils.report("99_demo", accuracy=np.float32(0.5))
+    recorded = utils.report("99_demo", seconds=12)
+    on_disk = json.loads((tmp_path / "cpu" / "99_demo.json").read_text())
+    assert on_disk["accuracy"] == 0.5 and on_disk["seconds"] == 12
+    assert recorded["_mode"] == "cpu"
+
+
+def test_report_bad_input(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_RESULTS_DIR", str(tmp_path))
+    with pytest.raises(ValueError, match="got no metrics"):
+        utils.report("99_demo")
+    with pytest.raises(ValueError, match=r"Metric 'curve' is list .*expected a number"):
+        utils.report("99_demo", curve=[1, 2])
+
+
+def test_unknown_attribute():
+    with pytest.raises(AttributeError, match="no attribute 'dataa'"):
+        utils.dataa  # noqa: B018

@@ -1,0 +1,108 @@
+"""nbgrader round trip over every lesson with exercises.
+
+The generated student version holds no solution code; the solution version scores
+full marks; the unanswered student version scores zero; the grader does not crash.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+ASSIGNMENT = "course"
+
+
+def nbgrader(course: Path, *arguments: str) -> subprocess.CompletedProcess:
+    command = [
+        sys.executable,
+        "-m",
+        "nbgrader",
+        *arguments,
+        f"--CourseDirectory.root={course}",
+        "--Execute.timeout=900",
+    ]
+    result = subprocess.run(
+        command, cwd=course, capture_output=True, text=True, timeout=3600
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    course = tmp_path_factory.mktemp("nbgrader-course")
+    source = course / "source" / ASSIGNMENT
+    source.mkdir(parents=True)
+    for path in NOTEBOOKS:
+        shutil.copy(path, source / path.name)
+    nbgrader(course, "db", "assignment", "add", ASSIGNMENT)
+    for student in ("solution", "blank"):
+        nbgrader(course, "db", "student", "add", student)
+    nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
+    release = course / "release" / ASSIGNMENT
+    for student, origin in (("solution", source), ("blank", release)):
+        submitted = course / "submitted" / student / ASSIGNMENT
+        submitted.mkdir(parents=True)
+        for path in NOTEBOOKS:
+            shutil.copy(origin / path.name, submitted / path.name)
+    nbgrader(course, "autograde", ASSIGNMENT, "--force")
+    from nbgrader.api import Gradebook
+
+    scores = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for student in ("solution", "blank"):
+            for path in NOTEBOOKS:
+                notebook = gradebook.find_submission_notebook(
+                    path.stem, ASSIGNMENT, student
+                )
+                scores[student, path.stem] = (notebook.score, notebook.max_score)
+    return course, scores
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_student_version_has_no_solutions(graded, path):
+    course, _ = graded
+    released = json.loads((course / "release" / ASSIGNMENT / path.name).read_text())
+    original = json.loads(path.read_text())
+    solution_lines = set()
+    for cell in original["cells"]:
+        text = "".join(cell["source"])
+        if "### BEGIN SOLUTION" in text:
+            inside = text.split("### BEGIN SOLUTION", 1)[1].split("### END SOLUTION")[0]
+            solution_lines |= {
+                line.strip() for line in inside.splitlines() if len(line.strip()) > 12
+            }
+        if "### BEGIN HIDDEN TESTS" in text:
+            hidden = text.split("### BEGIN HIDDEN TESTS", 1)[1]
+            solution_lines |= {
+                line.strip()
+                for line in hidden.splitlines()
+                if len(line.strip()) > 12 and "END HIDDEN" not in line
+            }
+    released_text = "\n".join("".join(cell["source"]) for cell in released["cells"])
+    assert "BEGIN SOLUTION" not in released_text
+    assert "BEGIN HIDDEN TESTS" not in released_text
+    leaked = [line for line in solution_lines if line in released_text]
+    assert not leaked, f"solution code left in the student version: {leaked[:3]}"
+    assert "raise NotImplementedError()" in released_text
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_solution_version_scores_full_marks(graded, path):
+    _, scores = graded
+    score, max_score = scores["solution", path.stem]
+    assert max_score >= 3
+    assert score == max_score
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_unanswered_version_scores_zero(graded, path):
+    _, scores = graded
+    score, max_score = scores["blank", path.stem]
+    assert max_score >= 3
+    assert score == 0

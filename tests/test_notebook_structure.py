@@ -1,0 +1,129 @@
+"""Every lesson follows the house anatomy (STYLE.md, CONTRIBUTING.md)."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import utils
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+COLAB_CELL = (
+    re.search(
+        r"```python\n(# Runs only in Colab.*?)```",
+        (ROOT / "CONTRIBUTING.md").read_text(),
+        re.S,
+    )
+    .group(1)
+    .strip()
+)
+REQUIRED_H2 = ("What you will learn", "Setup", "Exercises", "Summary", "Solutions")
+
+
+def load(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def source(cell):
+    return (
+        "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+    )
+
+
+def test_lessons_exist_in_reading_order():
+    assert [path.name[:2] for path in NOTEBOOKS][:2] == ["01", "02"]
+    numbers = [int(path.name[:2]) for path in NOTEBOOKS]
+    assert numbers == list(range(1, len(numbers) + 1))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_anatomy(path):
+    cells = load(path)["cells"]
+    markdown = [source(cell) for cell in cells if cell["cell_type"] == "markdown"]
+    h1 = [
+        line for text in markdown for line in text.splitlines() if line.startswith("# ")
+    ]
+    assert len(h1) == 1, f"expected one H1, found {h1}"
+    title = source(cells[0])
+    assert title.startswith("# "), "the first cell is the title"
+    badge = (
+        f"https://colab.research.google.com/github/{utils.REPO_SLUG}/blob/main/"
+        f"notebooks/{path.name}"
+    )
+    assert badge in title, f"Colab badge must point to {badge}"
+    assert "Runtime:" in title
+    h2 = [
+        line[3:].strip()
+        for text in markdown
+        for line in text.splitlines()
+        if line.startswith("## ")
+    ]
+    positions = []
+    for heading in REQUIRED_H2:
+        matches = [index for index, text in enumerate(h2) if text.startswith(heading)]
+        assert matches, f"missing '## {heading}' (found {h2})"
+        positions.append(matches[0])
+    assert positions == sorted(positions), f"headings out of order: {h2}"
+    assert not any(
+        line.startswith("#### ") for text in markdown for line in text.splitlines()
+    ), "no headings below H3"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_setup_cells(path):
+    code = [source(cell) for cell in load(path)["cells"] if cell["cell_type"] == "code"]
+    assert code[0].strip() == COLAB_CELL, (
+        "first code cell must be the standard Colab cell"
+    )
+    assert utils.REPO_URL in code[0]
+    assert any("utils.setup_notebook(seed=SEED)" in cell for cell in code[:4])
+    assert any("utils.by_mode(" in cell for cell in code), "size the work with by_mode"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_no_stored_outputs(path):
+    for cell in load(path)["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [], "strip outputs (nbstripout)"
+            assert cell["execution_count"] is None
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_exercises_are_graded(path):
+    cells = load(path)["cells"]
+    solutions = [
+        cell
+        for cell in cells
+        if cell["cell_type"] == "code"
+        and cell.get("metadata", {}).get("nbgrader", {}).get("solution")
+    ]
+    checks = [
+        cell
+        for cell in cells
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade")
+    ]
+    assert len(solutions) >= 3 and len(checks) >= 3
+    for cell in solutions:
+        assert "### BEGIN SOLUTION" in source(cell) and "### END SOLUTION" in source(
+            cell
+        )
+    for cell in checks:
+        assert cell["metadata"]["nbgrader"].get("points", 0) > 0
+    ids = [
+        cell["metadata"]["nbgrader"]["grade_id"]
+        for cell in cells
+        if "nbgrader" in cell.get("metadata", {})
+    ]
+    assert len(ids) == len(set(ids)), "grade_id values must be unique"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_results_have_bands(path):
+    text = path.read_text(encoding="utf-8")
+    assert (
+        f'utils.report(\\"{path.stem}\\"' in text
+        or f"utils.report('{path.stem}'" in text
+    )
+    assert (ROOT / "tests" / "bands" / f"{path.stem}.json").is_file()
