@@ -5,11 +5,15 @@ environment, so the settings below must be in place before collection.
 """
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
 _SESSION_DIR = Path(tempfile.mkdtemp(prefix="course-tests-"))
 
+# Tools installed beside this Python (alembic for nbgrader, jupyter) are on PATH
+# even when the virtual environment is not activated (make test does not).
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
 os.environ.setdefault("COURSE_MODE", "smoke")
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
