@@ -10,7 +10,7 @@ REQUIREMENTS ?= requirements.txt
 COURSE_DATA_DIR ?= $(abspath ../shared/data)
 export COURSE_DATA_DIR
 
-.PHONY: install lab test lint results assignments clean
+.PHONY: install lab test lint results html assignments clean
 
 $(STAMP): requirements.txt requirements-gpu.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ test: lint
 # Runs every lesson headless in cpu mode and writes results/cpu/ (about 45 min on 2 cores).
 results: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python scripts/run_notebooks.py --mode cpu
+
+# The executed course (outputs of the last `make results`) as HTML pages in build/html/.
+html: $(STAMP)
+	test -d build/executed/cpu || $(MAKE) results
+	$(BIN)/jupyter nbconvert --to html --output-dir build/html build/executed/cpu/*.ipynb
+	$(BIN)/python scripts/html_index.py build/html
 
 # Student versions (solutions and hidden tests removed) in release/.
 assignments: $(STAMP)
