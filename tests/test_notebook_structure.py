@@ -125,3 +125,12 @@ def test_results_have_bands(path):
     pattern = r"utils\.report\(\s*[\"']" + path.stem
     assert re.search(pattern, code), f'record figures with utils.report("{path.stem}")'
     assert (ROOT / "tests" / "bands" / f"{path.stem}.json").is_file()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_links_to_lessons_resolve(path):
+    markdown = "\n".join(
+        source(cell) for cell in load(path)["cells"] if cell["cell_type"] == "markdown"
+    )
+    for target in re.findall(r"\]\((\d\d_[a-z0-9_]+\.ipynb)\)", markdown):
+        assert (ROOT / "notebooks" / target).is_file(), f"broken link to {target}"

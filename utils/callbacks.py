@@ -33,6 +33,8 @@ class Throughput(keras.callbacks.Callback):
 
     Args:
         batch_size: Images per training batch (to turn steps into images).
+        num_images: Training images per epoch, if known; without it every step
+            counts as a full batch, which overstates a last partial batch.
 
     Attributes:
         epoch_seconds: Training seconds of each epoch.
@@ -44,8 +46,9 @@ class Throughput(keras.callbacks.Callback):
         0.0
     """
 
-    def __init__(self, batch_size: int) -> None:
+    def __init__(self, batch_size: int, *, num_images: int | None = None) -> None:
         super().__init__()
+        self.num_images = num_images
         if batch_size < 1:
             raise ValueError(
                 f"batch_size must be a positive integer, got {batch_size}; pass the "
@@ -74,7 +77,8 @@ class Throughput(keras.callbacks.Callback):
         """Record this epoch's training seconds and images per second."""
         seconds = max(self._train_end - self._start, 1e-9)
         self.epoch_seconds.append(seconds)
-        self.images_per_second.append(self._steps * self.batch_size / seconds)
+        images = self.num_images or self._steps * self.batch_size
+        self.images_per_second.append(images / seconds)
 
     def median_images_per_second(self) -> float:
         """Return the median throughput over the recorded epochs (0.0 if none)."""

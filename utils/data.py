@@ -548,7 +548,8 @@ def make_dataset(
         seed: Shuffle seed, for repeatable runs.
 
     Returns:
-        A ``tf.data.Dataset`` of ``(images, labels)`` batches.
+        A ``tf.data.Dataset`` of ``(images, labels)`` batches. Pass it to ``fit()``
+        without ``batch_size`` or ``shuffle`` (the pipeline already does both).
 
     Raises:
         ValueError: If the arrays disagree in length or ``batch_size`` < 1.
