@@ -64,30 +64,45 @@ def graded(tmp_path_factory):
     return course, scores
 
 
+def leaked_lines(original: dict, released: dict) -> list[str]:
+    """Return lines found only in solution or hidden-test regions that were released."""
+    solution_lines, public_lines = set(), set()
+    for cell in original["cells"]:
+        text = "".join(cell["source"])
+        public = text
+        if "### BEGIN SOLUTION" in text:
+            before, rest = text.split("### BEGIN SOLUTION", 1)
+            inside, after = rest.split("### END SOLUTION", 1)
+            solution_lines |= {line.strip() for line in inside.splitlines()}
+            public = before + after
+        if "### BEGIN HIDDEN TESTS" in public:
+            before, rest = public.split("### BEGIN HIDDEN TESTS", 1)
+            hidden, after = rest.split("### END HIDDEN TESTS", 1)
+            solution_lines |= {line.strip() for line in hidden.splitlines()}
+            public = before + after
+        public_lines |= {line.strip() for line in public.splitlines()}
+    secret_lines = {line for line in solution_lines - public_lines if len(line) > 12}
+    released_lines = {
+        line.strip()
+        for cell in released["cells"]
+        for line in "".join(cell["source"]).splitlines()
+    }
+    return sorted(secret_lines & released_lines)
+
+
+def test_leak_check_catches_an_unstripped_notebook():
+    original = json.loads(NOTEBOOKS[0].read_text())
+    assert leaked_lines(original, original), "the leak check must be able to fail"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
 def test_student_version_has_no_solutions(graded, path):
     course, _ = graded
     released = json.loads((course / "release" / ASSIGNMENT / path.name).read_text())
-    original = json.loads(path.read_text())
-    solution_lines = set()
-    for cell in original["cells"]:
-        text = "".join(cell["source"])
-        if "### BEGIN SOLUTION" in text:
-            inside = text.split("### BEGIN SOLUTION", 1)[1].split("### END SOLUTION")[0]
-            solution_lines |= {
-                line.strip() for line in inside.splitlines() if len(line.strip()) > 12
-            }
-        if "### BEGIN HIDDEN TESTS" in text:
-            hidden = text.split("### BEGIN HIDDEN TESTS", 1)[1]
-            solution_lines |= {
-                line.strip()
-                for line in hidden.splitlines()
-                if len(line.strip()) > 12 and "END HIDDEN" not in line
-            }
     released_text = "\n".join("".join(cell["source"]) for cell in released["cells"])
     assert "BEGIN SOLUTION" not in released_text
     assert "BEGIN HIDDEN TESTS" not in released_text
-    leaked = [line for line in solution_lines if line in released_text]
+    leaked = leaked_lines(json.loads(path.read_text()), released)
     assert not leaked, f"solution code left in the student version: {leaked[:3]}"
     assert "raise NotImplementedError()" in released_text
 
