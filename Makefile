@@ -35,7 +35,7 @@ test: lint
 
 # Runs every lesson headless in cpu mode and writes results/cpu/ (about 45 min on 2 cores).
 results: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python scripts/run_notebooks.py --mode cpu
+	$(BIN)/python scripts/run_notebooks.py --mode cpu
 
 # The executed course (outputs of the last `make results`) as HTML pages in build/html/.
 html: $(STAMP)

@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def run(path: Path, mode: str, timeout: int) -> float:
     """Execute one notebook in ``mode``; return its wall seconds."""
     os.environ["COURSE_MODE"] = mode
+    # Kernels use Jupyter's inline backend, so figures land in the executed copies.
+    os.environ.pop("MPLBACKEND", None)
     os.environ["COURSE_RESULTS_DIR"] = str(ROOT / "results")
     record = ROOT / "results" / mode / f"{path.stem}.json"
     record.unlink(missing_ok=True)
