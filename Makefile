@@ -7,7 +7,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REQUIREMENTS ?= requirements.txt
-COURSE_DATA_DIR ?= $(abspath ../shared/data)
+# The full data directory when it sits beside the clone (as in CI); otherwise the
+# loaders use data/ (MNIST) and fetch the other assets when online.
+COURSE_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 export COURSE_DATA_DIR
 
 .PHONY: install lab test lint results html assignments clean
