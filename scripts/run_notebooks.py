@@ -137,7 +137,7 @@ def main() -> None:
     """Parse arguments, run the notebooks, write the summary table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mode", choices=("smoke", "cpu", "gpu"), default="cpu")
-    parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    parser.add_argument("--timeout", type=int, default=600, help="seconds per cell")
     parser.add_argument(
         "--readme-only",
         action="store_true",
