@@ -7,18 +7,10 @@ from pathlib import Path
 import pytest
 
 import utils
+from scripts.normalize_notebooks import COLAB_CELL
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-COLAB_CELL = (
-    re.search(
-        r"```python\n(# Runs only in Colab.*?)```",
-        (ROOT / "CONTRIBUTING.md").read_text(),
-        re.S,
-    )
-    .group(1)
-    .strip()
-)
 REQUIRED_H2 = ("What you will learn", "Setup", "Exercises", "Summary", "Solutions")
 
 

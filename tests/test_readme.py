@@ -1,25 +1,17 @@
 """The README states what the recorded results say, and the commands CI runs."""
 
-import importlib.util
 from pathlib import Path
+
+from scripts import run_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def load_runner():
-    spec = importlib.util.spec_from_file_location(
-        "run_notebooks", ROOT / "scripts" / "run_notebooks.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_lesson_table_matches_recorded_results():
-    runner = load_runner()
     readme = (ROOT / "README.md").read_text()
-    table = readme.split(runner.TABLE_START)[1].split(runner.TABLE_END)[0].strip()
-    assert table == runner.lesson_table(), (
+    after_start = readme.split(run_notebooks.TABLE_START)[1]
+    table = after_start.split(run_notebooks.TABLE_END)[0].strip()
+    assert table == run_notebooks.lesson_table(), (
         "README lesson table is stale: run "
         "`python scripts/run_notebooks.py --readme-only`"
     )

@@ -1,0 +1,1 @@
+"""Maintainer scripts: run the lessons and publish results, normalise notebooks."""
