@@ -26,7 +26,33 @@ import keras
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-class Throughput(keras.callbacks.Callback):
+class _TrainingClock(keras.callbacks.Callback):
+    # Times the training part of each epoch: from its start to its last batch,
+    # so validation at the end of the epoch is not counted.
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._start = 0.0
+        self._train_end = 0.0
+        self._steps = 0
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Start the clock."""
+        self._start = time.perf_counter()
+        self._steps = 0
+
+    def on_train_batch_end(
+        self, batch: int, logs: dict[str, Any] | None = None
+    ) -> None:
+        """Count a step and remember when training work last finished."""
+        self._steps += 1
+        self._train_end = time.perf_counter()
+
+    def _epoch_training_seconds(self) -> float:
+        return self._train_end - self._start
+
+
+class Throughput(_TrainingClock):
     """Measure wall seconds per training epoch and training images per second.
 
     Time spent on validation at the end of an epoch is excluded.
@@ -57,25 +83,10 @@ class Throughput(keras.callbacks.Callback):
         self.batch_size = batch_size
         self.epoch_seconds: list[float] = []
         self.images_per_second: list[float] = []
-        self._start = 0.0
-        self._steps = 0
-        self._train_end = 0.0
-
-    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        """Start the clock."""
-        self._start = time.perf_counter()
-        self._steps = 0
-
-    def on_train_batch_end(
-        self, batch: int, logs: dict[str, Any] | None = None
-    ) -> None:
-        """Count a step and remember when training work last finished."""
-        self._steps += 1
-        self._train_end = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Record this epoch's training seconds and images per second."""
-        seconds = max(self._train_end - self._start, 1e-9)
+        seconds = max(self._epoch_training_seconds(), 1e-9)
         self.epoch_seconds.append(seconds)
         images = self.num_images or self._steps * self.batch_size
         self.images_per_second.append(images / seconds)
@@ -88,7 +99,7 @@ class Throughput(keras.callbacks.Callback):
         return ordered[len(ordered) // 2]
 
 
-class TimeToTarget(keras.callbacks.Callback):
+class TimeToTarget(_TrainingClock):
     """Record training seconds until ``monitor`` first reaches ``target``.
 
     Counts only training time (validation excluded), summed over epochs.
@@ -113,18 +124,6 @@ class TimeToTarget(keras.callbacks.Callback):
         self.seconds: float | None = None
         self.epoch: int | None = None
         self._elapsed = 0.0
-        self._start = 0.0
-        self._train_end = 0.0
-
-    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        """Start the clock for this epoch."""
-        self._start = time.perf_counter()
-
-    def on_train_batch_end(
-        self, batch: int, logs: dict[str, Any] | None = None
-    ) -> None:
-        """Remember when training work last finished."""
-        self._train_end = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Add this epoch's training time and check the target."""
@@ -135,7 +134,7 @@ class TimeToTarget(keras.callbacks.Callback):
                 f"{sorted(logs)}. Fix: pass validation_data to fit() or pick a "
                 "monitor from that list."
             )
-        self._elapsed += max(self._train_end - self._start, 0.0)
+        self._elapsed += max(self._epoch_training_seconds(), 0.0)
         if self.seconds is None and logs[self.monitor] >= self.target:
             self.seconds = self._elapsed
             self.epoch = epoch + 1

@@ -312,8 +312,27 @@ def asset_path(asset: str) -> Path:
     candidates.append(cache_dir())
     for root in candidates:
         if _asset_present(asset, root):
-            return verify_asset(asset, root)
+            return _verify_once(asset, root)
     return _fetch_from_public_source(asset, cache_dir())
+
+
+# Signatures (path, size, mtime) of asset folders already verified in this process,
+# so repeated loads (e.g. one flower_credit() call per photo) hash the files once.
+_VERIFIED: dict[tuple[str, Path], tuple[tuple[str, int, int], ...]] = {}
+
+
+def _verify_once(asset: str, root: Path) -> Path:
+    folder = root / asset
+    signature = tuple(
+        (str(path), stat.st_size, stat.st_mtime_ns)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+        for stat in [path.stat()]
+    )
+    if _VERIFIED.get((asset, root)) != signature:
+        verify_asset(asset, root)
+        _VERIFIED[asset, root] = signature
+    return folder
 
 
 # ------------------------------------------------------------------------ fallback

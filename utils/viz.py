@@ -36,6 +36,13 @@ def _check_images(images: np.ndarray) -> np.ndarray:
     return images
 
 
+def _scale_each_to_unit(tiles: np.ndarray) -> np.ndarray:
+    # Min-max scale every tile of (num_tiles, height, width) on its own to [0, 1].
+    low = tiles.min(axis=(1, 2), keepdims=True)
+    spread = np.ptp(tiles, axis=(1, 2), keepdims=True)
+    return (tiles - low) / np.where(spread == 0, 1, spread)
+
+
 def show_images(
     images: np.ndarray,
     *,
@@ -247,9 +254,7 @@ def show_filters(kernels: np.ndarray, *, title: str = "Learned filters") -> Figu
             "in_channels, num_filters) as in conv_layer.get_weights()[0]."
         )
     tiles = kernels.mean(axis=2).transpose(2, 0, 1)
-    low = tiles.min(axis=(1, 2), keepdims=True)
-    spread = np.ptp(tiles, axis=(1, 2), keepdims=True)
-    tiles = (tiles - low) / np.where(spread == 0, 1, spread)
+    tiles = _scale_each_to_unit(tiles)
     titles = [f"filter {index}" for index in range(len(tiles))]
     return show_images(tiles, titles=titles, value_range=(0.0, 1.0), suptitle=title)
 
@@ -284,9 +289,7 @@ def show_feature_maps(
             "channels) for one image. Fix: pass activations[0]."
         )
     maps = feature_maps[..., :num_maps].transpose(2, 0, 1)
-    low = maps.min(axis=(1, 2), keepdims=True)
-    spread = np.ptp(maps, axis=(1, 2), keepdims=True)
-    maps = (maps - low) / np.where(spread == 0, 1, spread)
+    maps = _scale_each_to_unit(maps)
     titles = [f"channel {index}" for index in range(len(maps))]
     return show_images(maps, titles=titles, value_range=(0.0, 1.0), suptitle=title)
 
