@@ -13,9 +13,16 @@ ROOT = Path(__file__).resolve().parents[1]
 MODULE_TREE = ast.parse(inspect.getsource(models))
 
 
-def top_level_functions(tree: ast.Module) -> dict[str, ast.FunctionDef]:
-    """Functions defined at the top level of a module or notebook cell."""
-    return {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+Definition = ast.FunctionDef | ast.ClassDef
+
+
+def top_level_functions(tree: ast.Module) -> dict[str, Definition]:
+    """Functions and classes defined at the top level of a module or notebook."""
+    return {
+        node.name: node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.ClassDef)
+    }
 
 
 def notebook_tree(stem: str) -> ast.Module:
@@ -28,24 +35,17 @@ def notebook_tree(stem: str) -> ast.Module:
     return ast.Module(body=body, type_ignores=[])
 
 
-def without_docstring(function: ast.FunctionDef) -> str:
-    """The function's AST (signature, decorators, body) minus its docstring."""
-    body = function.body
-    if ast.get_docstring(function) is not None:
-        body = body[1:]
-    copy = ast.FunctionDef(
-        name=function.name,
-        args=function.args,
-        body=body,
-        decorator_list=function.decorator_list,
-        returns=function.returns,
-        type_comment=None,
-        type_params=getattr(function, "type_params", []),
-    )
+def without_docstring(definition: Definition) -> str:
+    """The definition's AST minus every docstring in it (methods' included)."""
+    copy = ast.parse(ast.unparse(definition)).body[0]
+    for node in ast.walk(copy):
+        if isinstance(node, ast.FunctionDef | ast.ClassDef | ast.AsyncFunctionDef):
+            if ast.get_docstring(node) is not None:
+                node.body = node.body[1:] or [ast.Pass()]
     return ast.dump(copy, include_attributes=False)
 
 
-def read_constants(function: ast.FunctionDef) -> set[str]:
+def read_constants(function: Definition) -> set[str]:
     """UPPER_CASE global names the function reads."""
     return {
         node.id
@@ -110,3 +110,17 @@ def test_the_comparison_notices_a_changed_line():
 def test_a_later_lesson_can_build_every_model_it_reuses():
     assert models.build_lenet5().count_params() == 61_706
     assert models.count_macs(models.build_lenet5()) == 833_040 // 2
+
+
+def test_docstrings_are_ignored_but_method_bodies_are_not():
+    def first_class(source: str) -> ast.ClassDef:
+        return ast.parse(source).body[0]
+
+    plain = first_class("class A:\n    def f(self):\n        return 1\n")
+    documented = first_class(
+        'class A:\n    """Doc."""\n\n    def f(self):\n        """Doc."""\n'
+        "        return 1\n"
+    )
+    changed = first_class("class A:\n    def f(self):\n        return 2\n")
+    assert without_docstring(plain) == without_docstring(documented)
+    assert without_docstring(plain) != without_docstring(changed)
