@@ -13,6 +13,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import platform
@@ -23,6 +24,26 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
+SLOW_CELL_SECONDS = 10.0  # Cells slower than this must state their expected time.
+
+
+def slow_cells(notebook: nbformat.NotebookNode) -> dict[str, float]:
+    """Seconds of every code cell that ran longer than SLOW_CELL_SECONDS, by cell id.
+
+    Reads the timestamps nbclient stores in each executed cell's metadata.
+    """
+    slow = {}
+    for cell in notebook.cells:
+        timing = cell.get("metadata", {}).get("execution", {})
+        if "iopub.execute_input" in timing and "shell.execute_reply" in timing:
+            start, end = (
+                datetime.datetime.fromisoformat(timing[key].replace("Z", "+00:00"))
+                for key in ("iopub.execute_input", "shell.execute_reply")
+            )
+            seconds = (end - start).total_seconds()
+            if seconds > SLOW_CELL_SECONDS:
+                slow[cell.id] = round(seconds, 1)
+    return slow
 
 
 def run(path: Path, mode: str, timeout: int) -> float:
@@ -55,6 +76,9 @@ def run(path: Path, mode: str, timeout: int) -> float:
         wall_seconds=round(seconds, 1),
         machine=f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}",
     )
+    figures = json.loads(record.read_text())
+    figures["slow_cells"] = slow_cells(notebook)  # report() takes numbers only.
+    record.write_text(json.dumps(figures, indent=1, sort_keys=True))
     return seconds
 
 
@@ -78,7 +102,8 @@ def summary(mode: str) -> str:
         key = ", ".join(
             f"{name} = {value:.4g}" if isinstance(value, float) else f"{name} = {value}"
             for name, value in figures.items()
-            if not name.startswith("_") and name not in ("wall_seconds", "machine")
+            if not name.startswith("_")
+            and name not in ("wall_seconds", "machine", "slow_cells")
         )
         lines.append(f"| {record.stem} | {figures.get('wall_seconds', '')} | {key} |")
     return "\n".join(lines) + "\n"

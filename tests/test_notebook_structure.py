@@ -126,3 +126,33 @@ def test_links_to_lessons_resolve(path):
     )
     for target in re.findall(r"\]\((\d\d_[a-z0-9_]+\.ipynb)\)", markdown):
         assert (ROOT / "notebooks" / target).is_file(), f"broken link to {target}"
+
+
+DURATION = r"~[\d.]+ (s|min)"
+EXPECTED_TIME = re.compile(
+    rf"# Expected time: {DURATION} smoke, {DURATION} cpu, {DURATION} gpu\."
+)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_slow_cells_state_their_expected_time(path):
+    """Cells over 10 s in the recorded cpu run open with '# Expected time: ...'."""
+    record = ROOT / "results" / "cpu" / f"{path.stem}.json"
+    assert record.is_file(), f"no cpu run recorded for {path.stem}: run make results"
+    slow = json.loads(record.read_text()).get("slow_cells")
+    assert slow is not None, f"{record.name} predates cell timing: run make results"
+    cells = {cell.get("id"): cell for cell in load(path)["cells"]}
+    for cell_id, seconds in slow.items():
+        assert cell_id in cells, (
+            f"cell {cell_id} ({seconds} s in the cpu run) is gone from {path.name}: "
+            "the notebook changed since its cpu run; run make results"
+        )
+        first_line = source(cells[cell_id]).split("\n", 1)[0]
+        assert EXPECTED_TIME.fullmatch(first_line), (
+            f"cell {cell_id} of {path.name} took {seconds} s in cpu mode; start it "
+            "with '# Expected time: ~N s smoke, ~N min cpu, ~N s gpu.'"
+        )
+    for cell in cells.values():
+        first_line = source(cell).split("\n", 1)[0]
+        if first_line.startswith("# Expected time"):
+            assert EXPECTED_TIME.fullmatch(first_line), f"malformed: {first_line}"
