@@ -12,7 +12,7 @@ REQUIREMENTS ?= requirements.txt
 COURSE_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 export COURSE_DATA_DIR
 
-.PHONY: install lab test lint results html assignments clean
+.PHONY: install lab test lint results html assignments autograde-timing clean
 
 $(STAMP): requirements.txt requirements-gpu.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,13 +45,21 @@ html: $(STAMP)
 	$(BIN)/jupyter nbconvert --to html --output-dir build/html build/executed/cpu/*.ipynb
 	$(BIN)/python scripts/html_index.py build/html
 
-# Student versions (solutions and hidden tests removed) in release/.
+# Student versions (solutions and hidden tests removed), one nbgrader assignment per
+# lesson: release/NN_topic/NN_topic.ipynb.
 assignments: $(STAMP)
-	rm -rf build/nbgrader && mkdir -p build/nbgrader/source/course
-	cp notebooks/[0-9][0-9]_*.ipynb build/nbgrader/source/course/
-	cd build/nbgrader && ../../$(BIN)/python -m nbgrader generate_assignment course \
-		--CourseDirectory.root=. --force --no-db
-	rm -rf release && cp -r build/nbgrader/release/course release
+	rm -rf build/nbgrader release && mkdir -p build/nbgrader/source
+	for lesson in notebooks/[0-9][0-9]_*.ipynb; do \
+		name=$$(basename $$lesson .ipynb); \
+		mkdir -p build/nbgrader/source/$$name && cp $$lesson build/nbgrader/source/$$name/ \
+		&& (cd build/nbgrader && ../../$(BIN)/python -m nbgrader generate_assignment \
+			$$name --CourseDirectory.root=. --force --no-db) || exit 1; \
+	done
+	cp -r build/nbgrader/release release
+
+# Times autograding one submission per lesson (smoke mode) for the README.
+autograde-timing: $(STAMP)
+	COURSE_MODE=smoke MPLBACKEND=Agg $(BIN)/python scripts/time_autograde.py
 
 clean:
 	rm -rf build release figures .pytest_cache .ruff_cache

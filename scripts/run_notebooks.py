@@ -17,6 +17,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import time
 from pathlib import Path
 
@@ -125,11 +126,19 @@ KEY_RESULTS = {
 }
 
 
+def expected_gpu_runtime(path: Path) -> str:
+    """The GPU runtime a lesson's title cell promises ("Runtime: ~N min (GPU), ...")."""
+    title = nbformat.read(path, as_version=4).cells[0].source
+    match = re.search(r"Runtime: (~[\d.]+ (?:s|min)) \(GPU\)", title)
+    return match.group(1) if match else "not stated"
+
+
 def lesson_table() -> str:
     """Return the README's lesson table, built from results/cpu/*.json."""
     lines = [
-        "| lesson | cpu runtime (2 cores) | key result (cpu mode) |",
-        "|---|---:|---|",
+        "| lesson | cpu runtime (2 cores) | key result (cpu mode) "
+        "| Colab GPU runtime (expected) |",
+        "|---|---:|---|---:|",
     ]
     for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         record = ROOT / "results" / "cpu" / f"{path.stem}.json"
@@ -145,7 +154,10 @@ def lesson_table() -> str:
             key = KEY_RESULTS[path.stem].format_map(figures)
         except (KeyError, ValueError):
             key = "not measured"
-        lines.append(f"| [{path.stem}](notebooks/{path.name}) | {runtime} | {key} |")
+        gpu = expected_gpu_runtime(path)
+        lines.append(
+            f"| [{path.stem}](notebooks/{path.name}) | {runtime} | {key} | {gpu} |"
+        )
     return "\n".join(lines)
 
 

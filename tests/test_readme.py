@@ -1,5 +1,6 @@
 """The README states what the recorded results say, and the commands CI runs."""
 
+import json
 from pathlib import Path
 
 from scripts import run_notebooks
@@ -22,3 +23,20 @@ def test_readme_gives_the_two_commands_and_ci_uses_the_test_one():
     readme = (ROOT / "README.md").read_text()
     assert "make lab" in readme and "make test" in readme
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_instructor_table_matches_measured_autograde_times():
+    from scripts import time_autograde
+
+    record = json.loads(time_autograde.RECORD.read_text())
+    lessons = sorted(path.stem for path in (ROOT / "notebooks").glob("[0-9][0-9]_*"))
+    assert sorted(record["lessons"]) == lessons, (
+        "results/autograde.json does not cover every lesson: run make autograde-timing"
+    )
+    readme = (ROOT / "README.md").read_text()
+    after_start = readme.split(time_autograde.TABLE_START)[1]
+    table = after_start.split(time_autograde.TABLE_END)[0].strip()
+    assert table == time_autograde.table(record), (
+        "README instructor table is stale: python scripts/time_autograde.py "
+        "--readme-only"
+    )

@@ -1,0 +1,105 @@
+"""Measure what autograding costs an instructor, one lesson at a time.
+
+Each lesson is its own nbgrader assignment, as in the README's instructor guide.
+For each one this releases the student version, submits the solution notebook for
+one student, and times ``nbgrader autograde`` (which executes the notebook). The
+times go to ``results/autograde.json`` and the README's instructor table.
+
+Usage::
+
+    COURSE_MODE=smoke python scripts/time_autograde.py [--readme-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RECORD = ROOT / "results" / "autograde.json"
+TABLE_START = "<!-- autograde-table:start -->"
+TABLE_END = "<!-- autograde-table:end -->"
+
+
+def nbgrader(course: Path, *arguments: str) -> None:
+    """Run one nbgrader command in ``course``; raise with its output on failure."""
+    result = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *arguments, "--CourseDirectory.root=."],
+        cwd=course,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(arguments)} failed:\n{result.stderr}")
+
+
+def time_lesson(course: Path, lesson: Path) -> dict[str, float]:
+    """Release one lesson, submit its solutions, and time the autograder."""
+    assignment = lesson.stem
+    (course / "source" / assignment).mkdir(parents=True)
+    shutil.copy(lesson, course / "source" / assignment / lesson.name)
+    nbgrader(course, "db", "assignment", "add", assignment)
+    nbgrader(course, "generate_assignment", assignment, "--force")
+    submitted = course / "submitted" / "student" / assignment
+    submitted.mkdir(parents=True)
+    shutil.copy(lesson, submitted / lesson.name)
+    start = time.perf_counter()
+    nbgrader(course, "autograde", assignment, "--force")
+    return {"autograde_seconds": round(time.perf_counter() - start, 1)}
+
+
+def table(record: dict) -> str:
+    """The README's instructor table from ``results/autograde.json``."""
+    lines = [
+        f"Autograding one submission (`COURSE_MODE={record['mode']}`, "
+        f"{record['machine']}; `scripts/time_autograde.py`):",
+        "",
+        "| lesson | seconds per submission |",
+        "|---|---:|",
+    ]
+    for lesson, figures in record["lessons"].items():
+        lines.append(f"| {lesson} | {figures['autograde_seconds']:.0f} |")
+    total = sum(figures["autograde_seconds"] for figures in record["lessons"].values())
+    lines.append(f"| all lessons | {total:.0f} |")
+    return "\n".join(lines)
+
+
+def update_readme(record: dict) -> None:
+    """Rewrite the instructor table between the README's markers."""
+    readme = ROOT / "README.md"
+    head, rest = readme.read_text().split(TABLE_START)
+    _, tail = rest.split(TABLE_END)
+    readme.write_text(f"{head}{TABLE_START}\n{table(record)}\n{TABLE_END}{tail}")
+
+
+def main() -> None:
+    """Time every lesson's autograding, then write the record and the README."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--readme-only", action="store_true")
+    arguments = parser.parse_args()
+    if not arguments.readme_only:
+        os.environ.setdefault("COURSE_MODE", "smoke")
+        lessons = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+        record = {
+            "mode": os.environ["COURSE_MODE"],
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+            "lessons": {},
+        }
+        with tempfile.TemporaryDirectory() as directory:
+            for lesson in lessons:
+                record["lessons"][lesson.stem] = time_lesson(Path(directory), lesson)
+                print(lesson.stem, record["lessons"][lesson.stem], flush=True)
+        RECORD.write_text(json.dumps(record, indent=1) + "\n")
+    update_readme(json.loads(RECORD.read_text()))
+
+
+if __name__ == "__main__":
+    main()
