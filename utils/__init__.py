@@ -34,7 +34,7 @@ MODES = ("smoke", "cpu", "gpu")
 REPO_SLUG = "dl-images-course/deep-learning-for-images"
 REPO_URL = f"https://github.com/{REPO_SLUG}"
 REPO_ROOT = Path(__file__).resolve().parents[1]
-_SUBMODULES = ("data", "viz", "callbacks", "exercises")
+_SUBMODULES = ("data", "viz", "callbacks", "exercises", "models")
 
 T = TypeVar("T")
 
