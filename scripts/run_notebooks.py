@@ -123,6 +123,19 @@ KEY_RESULTS = {
     "{improved_test_accuracy:.2%}, 99 % test accuracy after {seconds_to_99:.0f} s",
     "04_architectures": "best Fashion-MNIST test accuracy {best_test_accuracy:.2%} "
     "({best_model})",
+    "05_augmentation": "best regularised ({best_variant}) val. accuracy "
+    "{best_val_accuracy:.1%} vs baseline {baseline_val_accuracy:.1%} "
+    "(+{improvement_points:.0f} points)",
+    "06_transfer_learning": "fine-tuned MobileNet {fine_tuned_test_accuracy:.1%}, "
+    "frozen {frozen_test_accuracy:.1%} vs from scratch {scratch_test_accuracy:.1%} "
+    "test accuracy",
+    "07_dcgan": "{confident_share:.0%} of generated digits confident (floor 80 %, "
+    "not met), classes {min_class_share:.0%}-{max_class_share:.0%}, Fréchet "
+    "{frechet_distance:.0f} vs real-data floor {frechet_distance_real_floor:.1f}",
+    "08_trends": "10 photos/class with pretrained features "
+    "{flowers_pretrained_accuracy_10_per_class:.1%} vs from scratch on all "
+    "{flowers_scratch_accuracy_418_per_class:.1%}; MNIST error ∝ "
+    "n^-{power_law_exponent:.2f}",
 }
 
 

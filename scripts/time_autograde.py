@@ -31,11 +31,14 @@ TABLE_END = "<!-- autograde-table:end -->"
 
 def nbgrader(course: Path, *arguments: str) -> None:
     """Run one nbgrader command in ``course``; raise with its output on failure."""
+    # nbgrader runs `alembic` (installed beside this Python) to create its database.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
     result = subprocess.run(
         [sys.executable, "-m", "nbgrader", *arguments, "--CourseDirectory.root=."],
         cwd=course,
         capture_output=True,
         text=True,
+        env={**os.environ, "PATH": path},
     )
     if result.returncode != 0:
         raise RuntimeError(f"nbgrader {' '.join(arguments)} failed:\n{result.stderr}")
