@@ -69,7 +69,7 @@ def count_flops(model: keras.Model) -> dict[str, int]:
         >>> flops["convolution"] == 2 * 26 * 26 * 3 * 3 * 1 * 32
         True
     """
-    spec = tf.TensorSpec((1, *model.input.shape[1:]), tf.float32)
+    spec = tf.TensorSpec((1, *model.input_shape[1:]), tf.float32)
     graph = tf.function(model).get_concrete_function(spec).graph
     builder = tf.compat.v1.profiler.ProfileOptionBuilder
     options = builder(builder.float_operation()).with_empty_output().build()
