@@ -59,7 +59,7 @@ assignments: $(STAMP)
 
 # Times autograding one submission per lesson (smoke mode) for the README.
 autograde-timing: $(STAMP)
-	COURSE_MODE=smoke MPLBACKEND=Agg $(BIN)/python scripts/time_autograde.py
+	COURSE_MODE=smoke MPLBACKEND=Agg $(BIN)/python -m scripts.time_autograde
 
 clean:
 	rm -rf build release figures .pytest_cache .ruff_cache

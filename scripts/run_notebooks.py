@@ -174,13 +174,22 @@ def lesson_table() -> str:
     return "\n".join(lines)
 
 
+def readme_section(start: str, end: str) -> str:
+    """The README's text between two marker comments, stripped."""
+    return (ROOT / "README.md").read_text().split(start)[1].split(end)[0].strip()
+
+
+def replace_readme_section(start: str, end: str, body: str) -> None:
+    """Put ``body`` between two marker comments of the README."""
+    readme = ROOT / "README.md"
+    head, rest = readme.read_text().split(start)
+    _, tail = rest.split(end)
+    readme.write_text(f"{head}{start}\n{body}\n{end}{tail}")
+
+
 def update_readme() -> None:
     """Rewrite the lesson table between the README's markers."""
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    head, rest = text.split(TABLE_START)
-    _, tail = rest.split(TABLE_END)
-    readme.write_text(f"{head}{TABLE_START}\n{lesson_table()}\n{TABLE_END}{tail}")
+    replace_readme_section(TABLE_START, TABLE_END, lesson_table())
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ times go to ``results/autograde.json`` and the README's instructor table.
 
 Usage::
 
-    COURSE_MODE=smoke python scripts/time_autograde.py [--readme-only]
+    COURSE_MODE=smoke python -m scripts.time_autograde [--readme-only]
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from scripts.run_notebooks import replace_readme_section
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORD = ROOT / "results" / "autograde.json"
@@ -75,14 +77,6 @@ def table(record: dict) -> str:
     return "\n".join(lines)
 
 
-def update_readme(record: dict) -> None:
-    """Rewrite the instructor table between the README's markers."""
-    readme = ROOT / "README.md"
-    head, rest = readme.read_text().split(TABLE_START)
-    _, tail = rest.split(TABLE_END)
-    readme.write_text(f"{head}{TABLE_START}\n{table(record)}\n{TABLE_END}{tail}")
-
-
 def main() -> None:
     """Time every lesson's autograding, then write the record and the README."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -101,7 +95,8 @@ def main() -> None:
                 record["lessons"][lesson.stem] = time_lesson(Path(directory), lesson)
                 print(lesson.stem, record["lessons"][lesson.stem], flush=True)
         RECORD.write_text(json.dumps(record, indent=1) + "\n")
-    update_readme(json.loads(RECORD.read_text()))
+    record = json.loads(RECORD.read_text())
+    replace_readme_section(TABLE_START, TABLE_END, table(record))
 
 
 if __name__ == "__main__":

@@ -9,9 +9,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_lesson_table_matches_recorded_results():
-    readme = (ROOT / "README.md").read_text()
-    after_start = readme.split(run_notebooks.TABLE_START)[1]
-    table = after_start.split(run_notebooks.TABLE_END)[0].strip()
+    table = run_notebooks.readme_section(
+        run_notebooks.TABLE_START, run_notebooks.TABLE_END
+    )
     assert table == run_notebooks.lesson_table(), (
         "README lesson table is stale: run "
         "`python scripts/run_notebooks.py --readme-only`"
@@ -33,10 +33,10 @@ def test_instructor_table_matches_measured_autograde_times():
     assert sorted(record["lessons"]) == lessons, (
         "results/autograde.json does not cover every lesson: run make autograde-timing"
     )
-    readme = (ROOT / "README.md").read_text()
-    after_start = readme.split(time_autograde.TABLE_START)[1]
-    table = after_start.split(time_autograde.TABLE_END)[0].strip()
+    table = run_notebooks.readme_section(
+        time_autograde.TABLE_START, time_autograde.TABLE_END
+    )
     assert table == time_autograde.table(record), (
-        "README instructor table is stale: python scripts/time_autograde.py "
+        "README instructor table is stale: python -m scripts.time_autograde "
         "--readme-only"
     )
