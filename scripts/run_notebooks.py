@@ -129,8 +129,8 @@ KEY_RESULTS = {
     "06_transfer_learning": "fine-tuned MobileNet {fine_tuned_test_accuracy:.1%}, "
     "frozen {frozen_test_accuracy:.1%} vs from scratch {scratch_test_accuracy:.1%} "
     "test accuracy",
-    "07_dcgan": "{confident_share:.0%} of generated digits confident (floor 80 %, "
-    "not met), classes {min_class_share:.0%}-{max_class_share:.0%}, Fréchet "
+    "07_dcgan": "InfoGAN: {confident_share:.0%} of generated digits confident (floor "
+    "80 %), classes {min_class_share:.0%}-{max_class_share:.0%}, Fréchet "
     "{frechet_distance:.0f} vs real-data floor {frechet_distance_real_floor:.1f}",
     "08_trends": "10 photos/class with pretrained features "
     "{flowers_pretrained_accuracy_10_per_class:.1%} vs from scratch on all "

@@ -18,10 +18,7 @@ BANDS = sorted((ROOT / "tests" / "bands").glob("*.json"))
 # Floors an issue sets that the recorded cpu run does not reach yet. The band stays
 # the floor; the test reports the gap as an expected failure, and fails outright when
 # the figure reaches the floor (then delete the entry) or misses any other band.
-KNOWN_SHORTFALLS = {
-    ("07_dcgan", "confident_share"): "issue 5: >= 80% confident digits is not "
-    "reached within the 15-minute cpu budget yet (see the lesson's prose)",
-}
+KNOWN_SHORTFALLS: dict[tuple[str, str], str] = {}
 
 
 def problems_with(recorded, bands, label):
