@@ -7,7 +7,7 @@ notebooks (with outputs) go to ``build/executed/<mode>/`` for ``make html``.
 
 Usage::
 
-    python scripts/run_notebooks.py --mode cpu [notebooks/03_mnist_cnn.ipynb ...]
+    python scripts/run_notebooks.py --mode cpu [notebooks/04_mnist_cnn.ipynb ...]
 """
 
 from __future__ import annotations
@@ -119,20 +119,20 @@ KEY_RESULTS = {
     "02_cnn_math": "NumPy convolution = Keras to {conv_max_relative_error:.0e} "
     "(relative); output-size formula right in {num_output_size_settings_checked} "
     "settings",
-    "03_mnist_cnn": "article's CNN {article_test_accuracy:.2%}; improved CNN "
+    "04_mnist_cnn": "article's CNN {article_test_accuracy:.2%}; improved CNN "
     "{improved_test_accuracy:.2%}, 99 % test accuracy after {seconds_to_99:.0f} s",
-    "04_architectures": "best Fashion-MNIST test accuracy {best_test_accuracy:.2%} "
+    "05_architectures": "best Fashion-MNIST test accuracy {best_test_accuracy:.2%} "
     "({best_model})",
-    "05_augmentation": "best regularised ({best_variant}) val. accuracy "
+    "07_augmentation": "best regularised ({best_variant}) val. accuracy "
     "{best_val_accuracy:.1%} vs baseline {baseline_val_accuracy:.1%} "
     "(+{improvement_points:.0f} points)",
-    "06_transfer_learning": "fine-tuned MobileNet {fine_tuned_test_accuracy:.1%}, "
+    "08_transfer_learning": "fine-tuned MobileNet {fine_tuned_test_accuracy:.1%}, "
     "frozen {frozen_test_accuracy:.1%} vs from scratch {scratch_test_accuracy:.1%} "
     "test accuracy",
-    "07_dcgan": "InfoGAN: {confident_share:.0%} of generated digits confident (floor "
+    "09_dcgan": "InfoGAN: {confident_share:.0%} of generated digits confident (floor "
     "80 %), classes {min_class_share:.0%}-{max_class_share:.0%}, Fréchet "
     "{frechet_distance:.0f} vs real-data floor {frechet_distance_real_floor:.1f}",
-    "08_trends": "10 photos/class with pretrained features "
+    "11_trends": "10 photos/class with pretrained features "
     "{flowers_pretrained_accuracy_10_per_class:.1%} vs from scratch on all "
     "{flowers_scratch_accuracy_418_per_class:.1%}; MNIST error ∝ "
     "n^-{power_law_exponent:.2f}",

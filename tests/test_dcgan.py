@@ -1,4 +1,4 @@
-"""Lesson 07's DCGAN from utils.models: resumable training and the quality measures."""
+"""Lesson 09's DCGAN from utils.models: resumable training and the quality measures."""
 
 import keras
 import numpy as np

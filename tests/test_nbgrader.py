@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-# One lesson only: ROUND_TRIP_LESSONS=05_augmentation pytest tests/test_nbgrader.py
+# One lesson only: ROUND_TRIP_LESSONS=07_augmentation pytest tests/test_nbgrader.py
 if os.environ.get("ROUND_TRIP_LESSONS"):
     ONLY = set(os.environ["ROUND_TRIP_LESSONS"].split(","))
     NOTEBOOKS = [path for path in NOTEBOOKS if path.stem in ONLY]

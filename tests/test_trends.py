@@ -1,6 +1,6 @@
-"""Lesson 08 reuses the earlier lessons' code instead of keeping second copies.
+"""Lesson 11 reuses the earlier lessons' code instead of keeping second copies.
 
-Every function that ``utils.models.TAUGHT_IN`` lists is imported by 08_trends, not
+Every function that ``utils.models.TAUGHT_IN`` lists is imported by 11_trends, not
 redefined there (``tests/test_models.py`` keeps the helper's copy equal to the
 teaching notebook's).
 """
@@ -14,9 +14,9 @@ import pytest
 from utils import models
 
 ROOT = Path(__file__).resolve().parents[1]
-LESSON = ROOT / "notebooks" / "08_trends.ipynb"
+LESSON = ROOT / "notebooks" / "11_trends.ipynb"
 
-pytestmark = pytest.mark.skipif(not LESSON.is_file(), reason="no 08_trends yet")
+pytestmark = pytest.mark.skipif(not LESSON.is_file(), reason="no 11_trends yet")
 
 
 def notebook_definitions(stem: str) -> dict[str, str]:
@@ -46,14 +46,14 @@ def imported_from_utils_models(stem: str) -> set[str]:
 
 
 def test_lesson_08_redefines_no_taught_function():
-    redefined = set(notebook_definitions("08_trends")) & set(models.TAUGHT_IN)
+    redefined = set(notebook_definitions("11_trends")) & set(models.TAUGHT_IN)
     assert not redefined, (
-        f"08_trends redefines {sorted(redefined)}; import them from utils.models"
+        f"11_trends redefines {sorted(redefined)}; import them from utils.models"
     )
 
 
 def test_lesson_08_imports_what_it_reuses_from_utils_models():
-    imported = imported_from_utils_models("08_trends")
+    imported = imported_from_utils_models("11_trends")
     unknown = imported - set(models.TAUGHT_IN) - {"NUM_CLASSES", "BN_MOMENTUM"}
     assert not unknown, f"utils.models has no taught {sorted(unknown)}"
     assert {"build_article_cnn", "count_macs", "build_resnet_style"} <= imported

@@ -256,7 +256,7 @@ def report(lesson: str, **metrics: float | int | str) -> dict[str, Any]:
     if not metrics:
         raise ValueError(
             "report() got no metrics; expected at least one, e.g. "
-            "report('03_mnist_cnn', test_accuracy=0.99)."
+            "report('04_mnist_cnn', test_accuracy=0.99)."
         )
     for name, value in metrics.items():
         if not isinstance(value, numbers.Real | str):

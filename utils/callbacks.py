@@ -148,7 +148,7 @@ def training_directory(name: str, *, fresh: bool = False) -> Path:
     directory. Pass it to ``keras.callbacks.BackupAndRestore(backup_dir=...)``.
 
     Args:
-        name: A short run name, e.g. ``"03_improved_cnn"``.
+        name: A short run name, e.g. ``"04_improved_cnn"``.
         fresh: Delete what an earlier run left, to start from scratch.
 
     Returns:
@@ -165,7 +165,7 @@ def training_directory(name: str, *, fresh: bool = False) -> Path:
     if not name or "/" in name or "\\" in name or name in (".", ".."):
         raise ValueError(
             f"name is {name!r}; expected a short folder name such as "
-            "'03_improved_cnn' (no slashes)."
+            "'04_improved_cnn' (no slashes)."
         )
     from utils import mode
 

@@ -14,7 +14,7 @@ Example:
     >>> models.build_article_cnn().count_params()
     54410
     >>> models.TAUGHT_IN["build_resnet_style"]
-    '04_architectures'
+    '05_architectures'
 """
 
 import keras
@@ -24,33 +24,33 @@ from keras import layers
 
 import utils.data
 
-NUM_CLASSES = 10  # Digits (lesson 03) and Fashion-MNIST classes (lesson 04).
-BN_MOMENTUM = 0.9  # Lesson 04's BatchNorm momentum.
+NUM_CLASSES = 10  # Digits (lesson 04) and Fashion-MNIST classes (lesson 05).
+BN_MOMENTUM = 0.9  # Lesson 05's BatchNorm momentum.
 
 TAUGHT_IN: dict[str, str] = {
     "count_flops": "02_cnn_math",
-    "build_article_cnn": "03_mnist_cnn",
-    "conv_block": "03_mnist_cnn",
-    "build_cnn": "03_mnist_cnn",
-    "build_lenet5": "04_architectures",
-    "layer_macs": "04_architectures",
-    "count_macs": "04_architectures",
-    "build_alexnet_style": "04_architectures",
-    "build_vgg_style": "04_architectures",
-    "residual_block": "04_architectures",
-    "build_resnet_style": "04_architectures",
-    "build_augmentation": "05_augmentation",
-    "build_flowers_cnn": "05_augmentation",
-    "build_feature_extractor": "06_transfer_learning",
-    "split_at": "06_transfer_learning",
-    "build_classifier_head": "06_transfer_learning",
-    "grad_cam": "06_transfer_learning",
-    "build_generator": "07_dcgan",
-    "build_discriminator": "07_dcgan",
-    "DCGAN": "07_dcgan",
-    "frechet_distance": "07_dcgan",
-    "classify_digits": "07_dcgan",
-    "measure_digits": "07_dcgan",
+    "build_article_cnn": "04_mnist_cnn",
+    "conv_block": "04_mnist_cnn",
+    "build_cnn": "04_mnist_cnn",
+    "build_lenet5": "05_architectures",
+    "layer_macs": "05_architectures",
+    "count_macs": "05_architectures",
+    "build_alexnet_style": "05_architectures",
+    "build_vgg_style": "05_architectures",
+    "residual_block": "05_architectures",
+    "build_resnet_style": "05_architectures",
+    "build_augmentation": "07_augmentation",
+    "build_flowers_cnn": "07_augmentation",
+    "build_feature_extractor": "08_transfer_learning",
+    "split_at": "08_transfer_learning",
+    "build_classifier_head": "08_transfer_learning",
+    "grad_cam": "08_transfer_learning",
+    "build_generator": "09_dcgan",
+    "build_discriminator": "09_dcgan",
+    "DCGAN": "09_dcgan",
+    "frechet_distance": "09_dcgan",
+    "classify_digits": "09_dcgan",
+    "measure_digits": "09_dcgan",
 }
 
 
@@ -225,15 +225,15 @@ def build_resnet_style(
     return keras.Model(inputs, outputs, name="resnet_style")
 
 
-# ---- Lesson 05: augmentation, BatchNorm, Dropout (functions below this line) ----
+# ---- Lesson 07: augmentation, BatchNorm, Dropout (functions below this line) ----
 
-NUM_FLOWER_CLASSES = 5  # Lesson 05's flowers (utils.data.FLOWER_CLASSES).
+NUM_FLOWER_CLASSES = 5  # Lesson 07's flowers (utils.data.FLOWER_CLASSES).
 
 
 def build_augmentation(seed: int | None = None) -> keras.Sequential:
     """Random flips, rotations, zooms, shifts and contrast changes (training only).
 
-    Taught in 05_augmentation.ipynb. The layers transform their input only when
+    Taught in 07_augmentation.ipynb. The layers transform their input only when
     called with ``training=True`` (as ``fit()`` does) and are the identity at
     inference, so the pipeline can live inside a model. They expect RGB pixels in
     [0, 255] (``RandomContrast`` clips to that range).
@@ -277,13 +277,13 @@ def build_flowers_cnn(
 ) -> keras.Model:
     """A small CNN for RGB flower photos in [0, 255]; the switches add remedies.
 
-    Taught in 05_augmentation.ipynb. Four blocks of a 3 x 3 convolution (16, 32, 64,
+    Taught in 07_augmentation.ipynb. Four blocks of a 3 x 3 convolution (16, 32, 64,
     128 channels), an optional BatchNorm (momentum ``BN_MOMENTUM``), a ReLU and a
     2 x 2 max pooling; then Flatten, Dense(128, ReLU) with optional Dropout before
     and after it, and a softmax over ``NUM_FLOWER_CLASSES`` classes. The input is
     rescaled to [0, 1] inside, after the optional augmentation.
 
-    Lesson 05 trains every variant at ``image_size=64`` (batches of 32, Adam with a
+    Lesson 07 trains every variant at ``image_size=64`` (batches of 32, Adam with a
     cosine-decayed learning rate from 3e-3, 40 epochs in cpu mode). Its best
     regularised model is::
 
@@ -340,7 +340,7 @@ def build_flowers_cnn(
     return keras.Model(inputs, outputs, name="flowers_cnn")
 
 
-# ---- Lesson 06: transfer learning (functions below this line) ----
+# ---- Lesson 08: transfer learning (functions below this line) ----
 
 
 def build_feature_extractor(
@@ -348,7 +348,7 @@ def build_feature_extractor(
 ) -> keras.Model:
     """Frozen ImageNet MobileNet v1: 0-255 RGB photos in, 1,024 pooled features out.
 
-    Taught in 06_transfer_learning.ipynb. The model resizes its input to
+    Taught in 08_transfer_learning.ipynb. The model resizes its input to
     ``backbone_size`` (MobileNet's ImageNet resolution is 224), scales the pixels to
     [-1, 1] like ``keras.applications.mobilenet.preprocess_input``, runs the frozen
     backbone (ImageNet weights from :func:`utils.data.mobilenet_weights`, offline)
@@ -393,7 +393,7 @@ def build_feature_extractor(
 def split_at(model: keras.Model, layer_name: str) -> tuple[keras.Model, keras.Model]:
     """Split a chain-shaped model into (bottom, top) at the output of a layer.
 
-    Taught in 06_transfer_learning.ipynb, to cache the output of a frozen bottom
+    Taught in 08_transfer_learning.ipynb, to cache the output of a frozen bottom
     once and fine-tune only the top. ``top`` re-applies the layers after the cut in
     order, so it is exact only for a plain chain of layers (MobileNet v1, VGG; not
     ResNet or MobileNetV2, whose skip connections cross the cut). Both parts share
@@ -433,7 +433,7 @@ def build_classifier_head(
 ) -> keras.Model:
     """Dropout and a dense softmax layer on top of pooled features.
 
-    Taught in 06_transfer_learning.ipynb, as the new head of a pretrained backbone
+    Taught in 08_transfer_learning.ipynb, as the new head of a pretrained backbone
     (a logistic regression on its features). The pre-softmax scores have their own
     layer, ``"logits"``, so that :func:`grad_cam` can reach them through
     ``keras.Model(head.input, head.get_layer("logits").output)``.
@@ -473,7 +473,7 @@ def grad_cam(
 ) -> np.ndarray:
     """Grad-CAM heat map of one class for one image (Selvaraju et al., 2017).
 
-    Taught in 06_transfer_learning.ipynb. With ``A`` the feature maps of
+    Taught in 08_transfer_learning.ipynb. With ``A`` the feature maps of
     ``layer_name`` and ``y`` the model's output for ``class_index``, each channel k
     gets the weight ``mean_ij dy/dA[i, j, k]`` and the map is
     ``ReLU(sum_k weight_k * A[:, :, k])``. Pass a model whose output is the class
@@ -520,10 +520,10 @@ def grad_cam(
     return heat_map.numpy()
 
 
-# ---- Lesson 07: DCGAN (functions below this line) ----
+# ---- Lesson 09: DCGAN (functions below this line) ----
 
-LATENT_DIM = 100  # Lesson 07: length of the generator's noise vector z.
-CONFIDENCE = 0.9  # Lesson 07: a digit is "confident" at this top probability.
+LATENT_DIM = 100  # Lesson 09: length of the generator's noise vector z.
+CONFIDENCE = 0.9  # Lesson 09: a digit is "confident" at this top probability.
 
 
 def build_generator(
@@ -531,7 +531,7 @@ def build_generator(
 ) -> keras.Model:
     """DCGAN generator: z -> Dense -> 7x7 maps -> transposed convs -> 28x28x1 tanh.
 
-    Taught in 07_dcgan.ipynb. ``widths=(32, 16)`` is the lesson's CPU network;
+    Taught in 09_dcgan.ipynb. ``widths=(32, 16)`` is the lesson's CPU network;
     ``(256, 128, 64)`` is the TensorFlow tutorial's generator (a stride-1 transposed
     convolution at 7 x 7 comes first).
 
@@ -571,7 +571,7 @@ def build_discriminator(
 ) -> keras.Model:
     """DCGAN discriminator: strided convs, LeakyReLU, Dropout -> one logit.
 
-    Taught in 07_dcgan.ipynb.
+    Taught in 09_dcgan.ipynb.
 
     Args:
         widths: Filters of the stride-2 5 x 5 convolutions (28 -> 14 -> 7).
@@ -603,7 +603,7 @@ def build_discriminator(
 class DCGAN(keras.Model):
     """A generator and a discriminator trained against each other by fit().
 
-    Taught in 07_dcgan.ipynb. Each ``train_step`` takes one Adam step for D on
+    Taught in 09_dcgan.ipynb. Each ``train_step`` takes one Adam step for D on
     -L_D = -(E[log D(x)] + E[log(1 - D(G(z)))]) and one for G on the
     non-saturating loss -log D(G(z)). Both optimizers are attributes, so
     ``BackupAndRestore`` saves and restores their state with the weights.
@@ -698,7 +698,7 @@ class DCGAN(keras.Model):
 def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
     """Frechet distance between Gaussians fitted to two sets of feature vectors.
 
-    Taught in 07_dcgan.ipynb: ||mu_a - mu_b||^2 + tr(S_a + S_b - 2 (S_a S_b)^(1/2)),
+    Taught in 09_dcgan.ipynb: ||mu_a - mu_b||^2 + tr(S_a + S_b - 2 (S_a S_b)^(1/2)),
     with tr (S_a S_b)^(1/2) computed from symmetric matrices only.
 
     Args:
@@ -732,7 +732,7 @@ def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
 def classify_digits(classifier: keras.Model, images) -> tuple:
     """Class probabilities and "hidden"-layer features of digits in [-1, 1].
 
-    Taught in 07_dcgan.ipynb.
+    Taught in 09_dcgan.ipynb.
 
     Args:
         classifier: A model like ``build_cnn()``, trained on digits in [0, 1], with
@@ -757,7 +757,7 @@ def classify_digits(classifier: keras.Model, images) -> tuple:
 def measure_digits(classifier: keras.Model, images, real_features) -> dict:
     """Confident share, class shares and Frechet distance of digits in [-1, 1].
 
-    Taught in 07_dcgan.ipynb.
+    Taught in 09_dcgan.ipynb.
 
     Args:
         classifier: As for ``classify_digits``.

@@ -299,7 +299,7 @@ def save_figure(figure: Figure, name: str, *, directory: str | None = None) -> P
 
     Args:
         figure: The figure to save.
-        name: File stem, e.g. ``"03_confusion_matrix"``.
+        name: File stem, e.g. ``"04_confusion_matrix"``.
         directory: Another folder, if not ``figures/``.
 
     Returns:
@@ -316,7 +316,7 @@ def save_figure(figure: Figure, name: str, *, directory: str | None = None) -> P
     if "/" in name or "\\" in name:
         raise ValueError(
             f"name is {name!r}; expected a plain file stem such as "
-            "'03_confusion_matrix'. Fix: pass the folder as directory=..."
+            "'04_confusion_matrix'. Fix: pass the folder as directory=..."
         )
     folder = Path(directory) if directory else FIGURES_DIR
     folder.mkdir(parents=True, exist_ok=True)
