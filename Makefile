@@ -12,7 +12,7 @@ REQUIREMENTS ?= requirements.txt
 COURSE_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 export COURSE_DATA_DIR
 
-.PHONY: install lab test lint results html assignments autograde-timing clean
+.PHONY: install lab test lint results html editions assignments autograde-timing clean
 
 $(STAMP): requirements.txt requirements-gpu.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,11 +45,16 @@ html: $(STAMP)
 	$(BIN)/jupyter nbconvert --to html --output-dir build/html build/executed/cpu/*.ipynb
 	$(BIN)/python scripts/html_index.py build/html
 
+# The learner editions (notebooks/) and worked solutions (solutions/) from the lesson
+# sources in instructor/; run after editing a source.
+editions: $(STAMP)
+	$(BIN)/python -m scripts.editions
+
 # Student versions (solutions and hidden tests removed), one nbgrader assignment per
 # lesson: release/NN_topic/NN_topic.ipynb.
 assignments: $(STAMP)
 	rm -rf build/nbgrader release && mkdir -p build/nbgrader/source
-	for lesson in notebooks/[0-9][0-9]_*.ipynb; do \
+	for lesson in instructor/[0-9][0-9]_*.ipynb; do \
 		name=$$(basename $$lesson .ipynb); \
 		mkdir -p build/nbgrader/source/$$name && cp $$lesson build/nbgrader/source/$$name/ \
 		&& (cd build/nbgrader && ../../$(BIN)/python -m nbgrader generate_assignment \

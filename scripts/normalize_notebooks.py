@@ -5,7 +5,7 @@
   become ungraded code solution cells holding the explanation as comments.
 - Outputs and execution counts are removed.
 
-Usage: python scripts/normalize_notebooks.py notebooks/NN_topic.ipynb ...
+Usage: python scripts/normalize_notebooks.py instructor/NN_topic.ipynb ...
 """
 
 import re

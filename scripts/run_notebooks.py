@@ -7,7 +7,7 @@ notebooks (with outputs) go to ``build/executed/<mode>/`` for ``make html``.
 
 Usage::
 
-    python scripts/run_notebooks.py --mode cpu [notebooks/04_mnist_cnn.ipynb ...]
+    python scripts/run_notebooks.py --mode cpu [instructor/04_mnist_cnn.ipynb ...]
 """
 
 from __future__ import annotations
@@ -209,7 +209,7 @@ def main() -> None:
         update_readme()
         return
     paths = arguments.notebooks or sorted(
-        (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")
+        (ROOT / "instructor").glob("[0-9][0-9]_*.ipynb")
     )
     for path in paths:
         seconds = run(path.resolve(), arguments.mode, arguments.timeout)

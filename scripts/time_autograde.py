@@ -84,7 +84,7 @@ def main() -> None:
     arguments = parser.parse_args()
     if not arguments.readme_only:
         os.environ.setdefault("COURSE_MODE", "smoke")
-        lessons = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+        lessons = sorted((ROOT / "instructor").glob("[0-9][0-9]_*.ipynb"))
         record = {
             "mode": os.environ["COURSE_MODE"],
             "machine": f"{platform.machine()}, {os.cpu_count()} cores",

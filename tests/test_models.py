@@ -27,7 +27,7 @@ def top_level_functions(tree: ast.Module) -> dict[str, Definition]:
 
 def notebook_tree(stem: str) -> ast.Module:
     """All code cells of a notebook as one module (cells with magics skipped)."""
-    notebook = nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)
+    notebook = nbformat.read(ROOT / "instructor" / f"{stem}.ipynb", as_version=4)
     body = []
     for cell in notebook.cells:
         if cell.cell_type == "code" and not cell.source.lstrip().startswith(("%", "!")):
@@ -76,12 +76,12 @@ def test_the_notebook_and_utils_models_hold_the_same_function(name):
     stem = models.TAUGHT_IN[name]
     tree = notebook_tree(stem)
     in_notebook = top_level_functions(tree)
-    assert name in in_notebook, f"notebooks/{stem}.ipynb no longer defines {name}()"
+    assert name in in_notebook, f"instructor/{stem}.ipynb no longer defines {name}()"
     assert name in MODULE_FUNCTIONS, f"utils/models.py does not define {name}()"
     assert without_docstring(in_notebook[name]) == without_docstring(
         MODULE_FUNCTIONS[name]
     ), (
-        f"{name}() in notebooks/{stem}.ipynb and in utils/models.py differ; "
+        f"{name}() in instructor/{stem}.ipynb and in utils/models.py differ; "
         "copy the notebook's version into utils/models.py (docstrings may differ)"
     )
     notebook_values = literal_assignments(tree)

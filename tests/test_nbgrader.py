@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from scripts.editions import leaked_lines
+
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "instructor").glob("[0-9][0-9]_*.ipynb"))
 # One lesson only: ROUND_TRIP_LESSONS=07_augmentation pytest tests/test_nbgrader.py
 if os.environ.get("ROUND_TRIP_LESSONS"):
     ONLY = set(os.environ["ROUND_TRIP_LESSONS"].split(","))
@@ -67,32 +69,6 @@ def graded(tmp_path_factory):
                 )
                 scores[student, path.stem] = (notebook.score, notebook.max_score)
     return course, scores
-
-
-def leaked_lines(original: dict, released: dict) -> list[str]:
-    """Return lines found only in solution or hidden-test regions that were released."""
-    solution_lines, public_lines = set(), set()
-    for cell in original["cells"]:
-        text = "".join(cell["source"])
-        public = text
-        if "### BEGIN SOLUTION" in text:
-            before, rest = text.split("### BEGIN SOLUTION", 1)
-            inside, after = rest.split("### END SOLUTION", 1)
-            solution_lines |= {line.strip() for line in inside.splitlines()}
-            public = before + after
-        if "### BEGIN HIDDEN TESTS" in public:
-            before, rest = public.split("### BEGIN HIDDEN TESTS", 1)
-            hidden, after = rest.split("### END HIDDEN TESTS", 1)
-            solution_lines |= {line.strip() for line in hidden.splitlines()}
-            public = before + after
-        public_lines |= {line.strip() for line in public.splitlines()}
-    secret_lines = {line for line in solution_lines - public_lines if len(line) > 12}
-    released_lines = {
-        line.strip()
-        for cell in released["cells"]
-        for line in "".join(cell["source"]).splitlines()
-    }
-    return sorted(secret_lines & released_lines)
 
 
 def test_leak_check_catches_an_unstripped_notebook():

@@ -1,4 +1,4 @@
-"""Every lesson follows the house anatomy (STYLE.md, CONTRIBUTING.md)."""
+"""Every lesson source (instructor/) follows the house anatomy (CONTRIBUTING.md)."""
 
 import json
 import re
@@ -10,7 +10,7 @@ import utils
 from scripts.normalize_notebooks import COLAB_CELL
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "instructor").glob("[0-9][0-9]_*.ipynb"))
 REQUIRED_H2 = ("What you will learn", "Setup", "Exercises", "Summary", "Solutions")
 
 
@@ -55,7 +55,7 @@ def test_anatomy(path):
     assert title.startswith("# "), "the first cell is the title"
     badge = (
         f"https://colab.research.google.com/github/{utils.REPO_SLUG}/blob/main/"
-        f"notebooks/{path.name}"
+        f"instructor/{path.name}"
     )
     assert badge in title, f"Colab badge must point to {badge}"
     assert "Runtime:" in title
@@ -138,7 +138,7 @@ def test_links_to_lessons_resolve(path):
         source(cell) for cell in load(path)["cells"] if cell["cell_type"] == "markdown"
     )
     for target in re.findall(r"\]\((\d\d_[a-z0-9_]+\.ipynb)\)", markdown):
-        assert (ROOT / "notebooks" / target).is_file(), f"broken link to {target}"
+        assert (ROOT / "instructor" / target).is_file(), f"broken link to {target}"
 
 
 DURATION = r"~[\d.]+ (s|min)"

@@ -14,14 +14,14 @@ import pytest
 from utils import models
 
 ROOT = Path(__file__).resolve().parents[1]
-LESSON = ROOT / "notebooks" / "11_trends.ipynb"
+LESSON = ROOT / "instructor" / "11_trends.ipynb"
 
 pytestmark = pytest.mark.skipif(not LESSON.is_file(), reason="no 11_trends yet")
 
 
 def notebook_definitions(stem: str) -> dict[str, str]:
     """Top-level functions and classes of a notebook, as AST dumps."""
-    notebook = nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)
+    notebook = nbformat.read(ROOT / "instructor" / f"{stem}.ipynb", as_version=4)
     definitions = {}
     for cell in notebook.cells:
         if cell.cell_type != "code" or cell.source.lstrip().startswith(("%", "!")):
@@ -34,7 +34,7 @@ def notebook_definitions(stem: str) -> dict[str, str]:
 
 def imported_from_utils_models(stem: str) -> set[str]:
     """Names a notebook imports with ``from utils.models import ...``."""
-    notebook = nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)
+    notebook = nbformat.read(ROOT / "instructor" / f"{stem}.ipynb", as_version=4)
     names = set()
     for cell in notebook.cells:
         if cell.cell_type != "code":
