@@ -1,8 +1,10 @@
 """Execute lessons headless in one mode, time them and publish their figures.
 
-Used by ``make results`` (cpu mode) and the GPU workflow. Each notebook runs in a
-fresh kernel; its figures land in ``results/<mode>/<lesson>.json`` (via
-``utils.report``), together with the wall seconds measured here. The executed
+Used by ``make results`` (cpu mode) and the GPU workflow, and the only writer of
+``results/``. Each notebook runs in a fresh kernel and records its figures under
+``build/publish/`` (via ``utils.report``); once it has finished, the record, with
+the wall seconds and slow cells measured here, is published atomically to
+``results/<mode>/<lesson>.json``. The executed
 notebooks (with outputs) go to ``build/executed/<mode>/`` for ``make html``.
 
 Usage::
@@ -52,8 +54,9 @@ def run(path: Path, mode: str, timeout: int) -> float:
     os.environ["COURSE_MODE"] = mode
     # Kernels use Jupyter's inline backend, so figures land in the executed copies.
     os.environ.pop("MPLBACKEND", None)
-    os.environ["COURSE_RESULTS_DIR"] = str(ROOT / "results")
-    record = ROOT / "results" / mode / f"{path.stem}.json"
+    # The run records into build/; only a finished run is published to results/.
+    os.environ["COURSE_RESULTS_DIR"] = str(ROOT / "build" / "publish")
+    record = ROOT / "build" / "publish" / mode / f"{path.stem}.json"
     record.unlink(missing_ok=True)
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
@@ -79,7 +82,7 @@ def run(path: Path, mode: str, timeout: int) -> float:
     )
     figures = json.loads(record.read_text())
     figures["slow_cells"] = slow_cells(notebook)  # report() takes numbers only.
-    record.write_text(json.dumps(figures, indent=1, sort_keys=True))
+    utils.write_json_atomically(ROOT / "results" / mode / record.name, figures)
     return seconds
 
 
@@ -142,7 +145,7 @@ KEY_RESULTS = {
 def expected_gpu_runtime(path: Path) -> str:
     """The GPU runtime a lesson's title cell promises ("Runtime: ~N min (GPU), ...")."""
     title = nbformat.read(path, as_version=4).cells[0].source
-    match = re.search(r"Runtime: (~[\d.]+ (?:s|min)) \(GPU\)", title)
+    match = re.search(r"Runtime: (~[\d.]+ (?:s|min)) \(GPU, estimated\)", title)
     return match.group(1) if match else "not stated"
 
 
@@ -150,7 +153,7 @@ def lesson_table() -> str:
     """Return the README's lesson table, built from results/cpu/*.json."""
     lines = [
         "| lesson | cpu runtime (2 cores) | key result (cpu mode) "
-        "| Colab GPU runtime (expected) |",
+        "| Colab GPU runtime (estimate) |",
         "|---|---:|---|---:|",
     ]
     for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):

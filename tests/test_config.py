@@ -1,6 +1,9 @@
 """utils: modes, setup, environment report, results recording."""
 
 import json
+import os
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -74,3 +77,45 @@ def test_report_bad_input(monkeypatch, tmp_path):
 def test_unknown_attribute():
     with pytest.raises(AttributeError, match="no attribute 'dataa'"):
         utils.dataa  # noqa: B018
+
+
+def test_a_learners_run_records_outside_the_published_results(monkeypatch):
+    monkeypatch.delenv("COURSE_RESULTS_DIR")
+    assert utils.results_dir() == utils.REPO_ROOT / "build" / "results"
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", "build/results/cpu/04_mnist_cnn.json"],
+        cwd=utils.REPO_ROOT,
+    )
+    assert ignored.returncode == 0, "build/results/ must be ignored by git"
+
+
+def test_report_survives_a_damaged_record(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_RESULTS_DIR", str(tmp_path))
+    record = tmp_path / utils.mode() / "00_demo.json"
+    record.parent.mkdir()
+    record.write_text('{"accuracy": 0.9, "loss')  # What a killed write used to leave.
+    assert utils.report("00_demo", loss=0.1) == {
+        "loss": 0.1,
+        "_mode": utils.mode(),
+        "_updated": json.loads(record.read_text())["_updated"],
+    }
+    assert record.with_name("00_demo.json.damaged").read_text().endswith('"loss')
+
+
+def test_report_writes_atomically(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_RESULTS_DIR", str(tmp_path))
+    utils.report("00_demo", accuracy=0.5)
+    replaced = []
+    real_replace = os.replace
+
+    def watch(source, target):
+        # The new text is complete in its temporary file before it replaces the record.
+        replaced.append(json.loads(Path(source).read_text()))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", watch)
+    utils.report("00_demo", loss=0.25)
+    assert replaced and replaced[0]["loss"] == 0.25 and replaced[0]["accuracy"] == 0.5
+    assert sorted(path.name for path in (tmp_path / utils.mode()).iterdir()) == [
+        "00_demo.json"
+    ]

@@ -5,7 +5,8 @@ holds what every lesson needs and none of them teaches:
 
 - :func:`mode` and :func:`by_mode` size the work (``smoke``, ``cpu`` or ``gpu``).
 - :func:`setup_notebook` seeds everything, styles plots and reports the environment.
-- :func:`report` records a lesson's key figures so tests can check their bands.
+- :func:`report` records a lesson's figures (under build/results/ unless
+  ``COURSE_RESULTS_DIR`` says otherwise; ``results/`` holds the published ones).
 - Submodules: ``utils.data`` (checksummed data), ``utils.viz`` (figures),
   ``utils.callbacks`` (timing, resumable training), ``utils.exercises`` (checks).
 
@@ -25,6 +26,7 @@ import json
 import numbers
 import os
 import platform
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -211,7 +213,11 @@ def setup_notebook(*, seed: int = 42) -> EnvironmentReport:
 
 
 def results_dir() -> Path:
-    """Return where lessons record their figures: ``COURSE_RESULTS_DIR`` or results/.
+    """Return where a run records its figures: ``COURSE_RESULTS_DIR`` or build/results/.
+
+    The default folder is ignored by git, so a learner's runs never touch the
+    published figures in ``results/``; only the maintainer command that publishes
+    results (``scripts/run_notebooks.py``) copies records there.
 
     Returns:
         The folder (created if needed).
@@ -221,16 +227,54 @@ def results_dir() -> Path:
         True
     """
     configured = os.environ.get("COURSE_RESULTS_DIR")
-    path = Path(configured) if configured else REPO_ROOT / "results"
+    path = Path(configured) if configured else REPO_ROOT / "build" / "results"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def write_json_atomically(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON so that readers see the old file or the new one, whole.
+
+    The text goes to a temporary file in the same folder, which then replaces
+    ``path`` in one step (``os.replace``): a run killed mid-write leaves the previous
+    record intact instead of a truncated one.
+
+    Args:
+        path: The JSON file to write.
+        data: Anything ``json.dumps`` accepts.
+
+    Example:
+        >>> import tempfile
+        >>> target = Path(tempfile.mkdtemp()) / "record.json"
+        >>> write_json_atomically(target, {"accuracy": 0.5})
+        >>> json.loads(target.read_text())
+        {'accuracy': 0.5}
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+    ) as temporary:
+        temporary.write(json.dumps(data, indent=1, sort_keys=True))
+    os.replace(temporary.name, path)
+
+
+def _read_record(path: Path) -> dict[str, Any]:
+    # A damaged record (from an older, non-atomic write) is moved aside, not fatal.
+    if not path.is_file():
+        return {}
+    try:
+        recorded = json.loads(path.read_text())
+    except json.JSONDecodeError:
+        path.replace(path.with_name(path.name + ".damaged"))
+        return {}
+    return recorded if isinstance(recorded, dict) else {}
 
 
 def report(lesson: str, **metrics: float | int | str) -> dict[str, Any]:
     """Record a lesson's key figures in ``<results_dir>/<mode>/<lesson>.json``.
 
-    Later calls for the same lesson add to the file, so a lesson can report as it
-    goes. Tests compare these figures with the bands the lesson's prose states.
+    Later calls for the same lesson add to the file. Each write is atomic, and a
+    damaged earlier record is renamed to ``<lesson>.json.damaged`` and started afresh.
 
     Args:
         lesson: The notebook's stem, e.g. ``"02_cnn_math"``.
@@ -265,12 +309,11 @@ def report(lesson: str, **metrics: float | int | str) -> dict[str, Any]:
                 "number or a string. Fix: pass float(value)."
             )
     path = results_dir() / mode() / f"{lesson}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    recorded = json.loads(path.read_text()) if path.is_file() else {}
+    recorded = _read_record(path)
     recorded.update({name: _plain(value) for name, value in metrics.items()})
     recorded["_mode"] = mode()
     recorded["_updated"] = time.strftime("%Y-%m-%dT%H:%M:%S")
-    path.write_text(json.dumps(recorded, indent=1, sort_keys=True))
+    write_json_atomically(path, recorded)
     return recorded
 
 
