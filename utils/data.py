@@ -2,14 +2,24 @@
 
 Every asset the course uses is listed with its sha256 in ``data/manifest.json``.
 Loaders look for an asset in the data directory (``COURSE_DATA_DIR``, default the
-repository's ``data/``), verify every file, and only when the asset is absent fall
-back to its public source through the library's own download code
-(``keras.utils.get_file``, ``keras.datasets``), converting it to the same layout in
-the course cache. A missing, truncated or altered file raises :class:`DataError`
-naming the file, the expected hash and how to fix it.
+repository's ``data/``) and verify every file. Only when the asset is absent do
+they build it in the course cache from its public source, as the manifest's
+``online`` section describes: each download is checked against the manifest's
+sha256 by ``keras.utils.get_file``, and the built files are then checked against
+the manifest like any other copy. A missing, truncated or altered file raises
+:class:`DataError` naming the file, the expected hash and the fix.
 
 MNIST is embedded in the repository, so lessons that use only MNIST work offline
 on a fresh clone.
+
+Environment variables:
+    ``COURSE_DATA_DIR``: a folder holding the assets (never written to).
+    ``COURSE_CACHE_DIR``: where downloads and built assets go (default
+    ``~/.cache/dl-images-course``).
+    ``COURSE_DATA_ORIGIN``: a mirror of the public sources, laid out as
+    ``<origin>/<asset>/<file name>``; unset, the manifest's public URLs are used.
+    ``COURSE_DOWNLOAD_TIMEOUT``: seconds without data before a download is
+    abandoned (default 60).
 
 Command line::
 
@@ -25,14 +35,23 @@ Example:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import errno
 import gzip
 import hashlib
+import io
 import json
 import os
 import shutil
+import socket
 import sys
-from collections.abc import Callable
+import tarfile
+import time
+import urllib.error
+import urllib.parse
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +60,7 @@ import numpy as np
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EMBEDDED_DATA_DIR = REPO_ROOT / "data"
 MANIFEST_PATH = EMBEDDED_DATA_DIR / "manifest.json"
-FALLBACK_RECORD = "FALLBACK.json"
+DEFAULT_DOWNLOAD_TIMEOUT = 60.0
 
 FASHION_MNIST_CLASSES = (
     "T-shirt/top",
@@ -58,26 +77,25 @@ FASHION_MNIST_CLASSES = (
 FLOWER_CLASSES = ("daisy", "dandelion", "roses", "sunflowers", "tulips")
 SPLITS = ("train", "val", "test")
 
-_KERAS_MNIST_URL = (
-    "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
+# The first lines of tf-flowers-128/ATTRIBUTION.txt; the credit lines follow.
+_FLOWERS_ATTRIBUTION_HEADER = (
+    'All images in this folder come from the TensorFlow "flower_photos" archive '
+    "and are licensed under the\n"
+    "Creative Commons Attribution 2.0 Generic licence: "
+    "https://creativecommons.org/licenses/by/2.0/\n"
+    "Changes: each photo was downscaled (shorter side 128 px, aspect ratio kept; "
+    "Lanczos) and re-encoded as JPEG (quality 90).\n"
+    "Photographers (one line per image, exactly as in the archive's LICENSE.txt):\n"
+    "\n"
 )
-_KERAS_MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
-_FLOWERS_URL = (
-    "https://storage.googleapis.com/download.tensorflow.org/example_images/"
-    "flower_photos.tgz"
-)
-_MOBILENET_URL = (
-    "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/"
-)
-_CLASS_INDEX_URL = (
-    "https://storage.googleapis.com/download.tensorflow.org/data/"
-    "imagenet_class_index.json"
-)
-_CLASS_INDEX_MD5 = "c2c37ea517e94d9795004a39431a14cb"
 
 
 class DataError(ValueError):
     """A data file is missing, damaged or cannot be fetched; the message says why."""
+
+
+class DataWarning(UserWarning):
+    """A damaged cached copy was moved aside and is being fetched again."""
 
 
 # --------------------------------------------------------------------------- paths
@@ -87,6 +105,7 @@ def data_dir() -> Path:
     """Return the course data directory.
 
     It is ``COURSE_DATA_DIR`` when set, otherwise the repository's ``data/``.
+    The course only reads from it.
 
     Returns:
         The directory, which must exist.
@@ -115,7 +134,7 @@ def data_dir() -> Path:
 
 
 def cache_dir() -> Path:
-    """Return the writable cache for downloads and derived files.
+    """Return the writable cache for downloads and assets built from them.
 
     ``COURSE_CACHE_DIR`` when set, otherwise ``~/.cache/dl-images-course``. The data
     directory itself is never written to (it may be read-only).
@@ -137,15 +156,48 @@ def cache_dir() -> Path:
     return path
 
 
+def download_timeout() -> float:
+    """Return how many seconds a download may go without data before it stops.
+
+    ``COURSE_DOWNLOAD_TIMEOUT`` when set, otherwise 60.
+
+    Returns:
+        A positive number of seconds.
+
+    Raises:
+        DataError: If ``COURSE_DOWNLOAD_TIMEOUT`` is not a positive number.
+
+    Example:
+        >>> download_timeout() > 0
+        True
+    """
+    configured = os.environ.get("COURSE_DOWNLOAD_TIMEOUT")
+    if not configured:
+        return DEFAULT_DOWNLOAD_TIMEOUT
+    try:
+        seconds = float(configured)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise DataError(
+            f"COURSE_DOWNLOAD_TIMEOUT is {configured!r}; expected a positive number "
+            "of seconds. Fix: set it to for example 120, or unset it (default 60)."
+        )
+    return seconds
+
+
 def load_manifest() -> dict[str, Any]:
     """Return the asset manifest (``data/manifest.json``).
 
     Returns:
-        A mapping from asset name to its description, licence and files.
+        A mapping from asset name to its description, licence, files and, for
+        assets that can be fetched, its ``online`` source.
 
     Example:
         >>> sorted(load_manifest())[:2]
         ['fashion-mnist', 'keras-mobilenet-v1-imagenet']
+        >>> "online" in load_manifest()["mnist"]  # Embedded: never downloaded.
+        False
     """
     with MANIFEST_PATH.open(encoding="utf-8") as manifest_file:
         return json.load(manifest_file)["assets"]
@@ -195,14 +247,60 @@ def _gunzipped_md5(path: Path) -> str | None:
     return digest.hexdigest()
 
 
-def verify_file(path: Path, *, sha256: str, content_md5: str | None = None) -> None:
+def weights_digest(path: str | os.PathLike[str]) -> str | None:
+    """Return the sha256 of the weight tensors in a Keras HDF5 weights file.
+
+    The digest covers each tensor's dtype, shape and values, layer by layer in
+    the file's order, and nothing else, so files written by other Keras or h5py
+    versions (other attributes, other layer-name counters) with the same weights
+    give the same digest.
+
+    Args:
+        path: A ``.h5`` file in Keras' weights layout.
+
+    Returns:
+        64 hex digits, or None if the file is not a readable Keras weights file.
+
+    Example:
+        >>> weights_digest(MANIFEST_PATH) is None  # Not an HDF5 file.
+        True
+    """
+    import h5py
+
+    digest = hashlib.sha256()
+    try:
+        with h5py.File(path, "r") as weights:
+            for layer in weights.attrs["layer_names"]:
+                group = weights[_text(layer)]
+                for name in group.attrs["weight_names"]:
+                    array = np.asarray(group[_text(name)])
+                    digest.update(f"{array.dtype.str}{array.shape}".encode())
+                    digest.update(np.ascontiguousarray(array).tobytes())
+    except (OSError, KeyError, ValueError):
+        return None
+    return digest.hexdigest()
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def verify_file(
+    path: Path,
+    *,
+    sha256: str,
+    content_md5: str | None = None,
+    weights_sha256: str | None = None,
+) -> None:
     """Check one file against its expected sha256.
 
     Args:
         path: The file.
-        sha256: Expected sha256 (hex).
+        sha256: Expected sha256 (hex) of the file's bytes.
         content_md5: Optional md5 of the decompressed bytes of a ``.gz`` file; a
             re-compressed copy of the same data passes this check.
+        weights_sha256: Optional :func:`weights_digest` of a Keras weights file; a
+            copy with the same tensors written by another Keras passes this check.
 
     Raises:
         DataError: If the file is missing or its hash differs, naming the file,
@@ -215,18 +313,26 @@ def verify_file(path: Path, *, sha256: str, content_md5: str | None = None) -> N
         raise DataError(
             f"Missing data file: {path}. Expected a file with sha256 {sha256}. "
             "Fix: copy the asset into the data directory (COURSE_DATA_DIR), or run "
-            "`python -m utils.data prefetch DIR` while online."
+            "`python -m utils.data prefetch DIR` on a machine that is online."
         )
     actual = sha256_of(path)
     if actual == sha256:
         return
     if content_md5 is not None and _gunzipped_md5(path) == content_md5:
         return
+    if weights_sha256 is not None and weights_digest(path) == weights_sha256:
+        return
+    also = ""
+    if content_md5 is not None:
+        also = f" (nor the md5 {content_md5} of its decompressed bytes)"
+    if weights_sha256 is not None:
+        also = f" (nor the weights' sha256 {weights_sha256})"
     raise DataError(
         f"Checksum mismatch for {path} ({path.stat().st_size:,} bytes): expected "
-        f"sha256 {sha256}, got {actual}. The file is truncated or altered. Fix: "
-        "replace it with a fresh copy of the asset (or delete it so the course "
-        "downloads it again when online)."
+        f"sha256 {sha256}{also}, got {actual}. The file is truncated or altered. "
+        "Fix: replace the asset's folder with a fresh copy (`python -m utils.data "
+        "prefetch DIR` on a machine that is online fills one); a copy in the "
+        "course cache is moved aside and fetched again automatically."
     )
 
 
@@ -239,8 +345,120 @@ def _read_sums(path: Path) -> dict[str, str]:
     return sums
 
 
+def _relative(asset: str, manifest_name: str) -> str:
+    return manifest_name.removeprefix(f"{asset}/")
+
+
+def _is_built_copy(asset: str, folder: Path, spec: dict[str, Any]) -> bool:
+    """Tell a copy built from the public source by the files it omits."""
+    omits = spec.get("online", {}).get("omits", [])
+    return bool(omits) and not any(
+        (folder / _relative(asset, name)).exists() for name in omits
+    )
+
+
+def photo_list(
+    spec: dict[str, Any] | None = None,
+) -> list[tuple[str, str, int, int]]:
+    """Return the committed list of the flower photos the course uses.
+
+    The list (``data/tf-flowers-128-photos.csv``, checked against the manifest's
+    sha256) names every photo of the balanced subset, its split and its size
+    after conversion; the online fallback selects and checks photos with it.
+
+    Args:
+        spec: The ``tf-flowers-128`` manifest entry; defaults to the manifest's.
+
+    Returns:
+        ``(path, split, width, height)`` per photo, ``path`` as ``class/name.jpg``.
+
+    Raises:
+        DataError: If the list is missing or altered.
+
+    Example:
+        >>> photos = photo_list()
+        >>> len(photos), photos[0]
+        (2998, ('daisy/100080576_f52e8ee070_n.jpg', 'train', 156, 128))
+    """
+    online = (spec or _check_asset_name("tf-flowers-128"))["online"]
+    path = MANIFEST_PATH.parent / online["photo_list"]["path"]
+    verify_file(path, sha256=online["photo_list"]["sha256"])
+    with path.open(encoding="utf-8", newline="") as table:
+        return [
+            (row["path"], row["split"], int(row["width"]), int(row["height"]))
+            for row in csv.DictReader(table)
+        ]
+
+
+def _verify_photos(asset: str, folder: Path, spec: dict[str, Any]) -> None:
+    """Check a built flowers copy: every listed photo, by name and decoded size."""
+    from PIL import Image
+
+    root = folder / _relative(asset, spec["file_list"]["root"])
+    photos = photo_list(spec)
+    fix = (
+        f"Fix: replace {folder} with a fresh copy (`python -m utils.data prefetch "
+        "DIR` on a machine that is online fills one); a copy in the course cache is "
+        "moved aside and built again automatically."
+    )
+    for relative, _, width, height in photos:
+        path = root / relative
+        if not path.is_file():
+            raise DataError(
+                f"Missing photo: {path}. The photo list "
+                f"({spec['online']['photo_list']['path']}) names it. {fix}"
+            )
+        try:
+            with Image.open(path) as image:
+                image.load()
+                size, image_mode = image.size, image.mode
+        except OSError as error:
+            raise DataError(
+                f"Damaged photo: {path} does not decode ({error}). {fix}"
+            ) from None
+        if size != (width, height) or image_mode != "RGB":
+            raise DataError(
+                f"Photo {path} decodes to {size[0]}x{size[1]} {image_mode}; the "
+                f"photo list says {width}x{height} RGB. {fix}"
+            )
+    extra = sum(1 for _ in root.rglob("*.jpg")) - len(photos)
+    if extra:
+        raise DataError(
+            f"{root} holds {extra} photo(s) more than the {len(photos)} of the "
+            f"photo list. {fix}"
+        )
+
+
+def _verify_folder(asset: str, folder: Path, spec: dict[str, Any]) -> None:
+    built = _is_built_copy(asset, folder, spec)
+    omits = set(spec.get("online", {}).get("omits", [])) if built else set()
+    for name, expected in spec["files"].items():
+        if name in omits:
+            continue
+        verify_file(
+            folder / _relative(asset, name),
+            sha256=expected["sha256"],
+            content_md5=expected.get("content_md5"),
+            weights_sha256=expected.get("weights_sha256"),
+        )
+    file_list = spec.get("file_list")
+    if file_list and built:
+        _verify_photos(asset, folder, spec)
+    elif file_list:
+        sums = _read_sums(folder / _relative(asset, file_list["sums"]))
+        root = folder / _relative(asset, file_list["root"])
+        for name, digest in sums.items():
+            verify_file(root / name, sha256=digest)
+
+
 def verify_asset(asset: str, root: str | os.PathLike[str] | None = None) -> Path:
     """Verify every file of an asset in a data directory.
+
+    A copy of the shared data is checked file by file against the manifest's
+    sha256. A copy built from the public source (the online fallback) is checked
+    as the manifest's ``online.verified`` says: the same hashes where the build
+    reproduces the bytes, and otherwise the decoded content (photo names and
+    sizes, decompressed bytes, weight tensors).
 
     Args:
         asset: An asset name from ``data/manifest.json``, e.g. ``"mnist"``.
@@ -258,26 +476,8 @@ def verify_asset(asset: str, root: str | os.PathLike[str] | None = None) -> Path
     """
     spec = _check_asset_name(asset)
     root_path = Path(root) if root is not None else data_dir()
-    asset_root = root_path / asset
-    record_path = asset_root / FALLBACK_RECORD
-    if record_path.is_file():
-        # A copy converted from the public source: verify against its own record.
-        record = json.loads(record_path.read_text(encoding="utf-8"))
-        for name, digest in record["files"].items():
-            verify_file(asset_root / name, sha256=digest)
-        return asset_root
-    for name, expected in spec["files"].items():
-        verify_file(
-            root_path / name,
-            sha256=expected["sha256"],
-            content_md5=expected.get("content_md5"),
-        )
-    file_list = spec.get("file_list")
-    if file_list:
-        sums = _read_sums(root_path / file_list["sums"])
-        for name, digest in sums.items():
-            verify_file(root_path / file_list["root"] / name, sha256=digest)
-    return asset_root
+    _verify_folder(asset, root_path / asset, spec)
+    return root_path / asset
 
 
 def _asset_present(asset: str, root: Path) -> bool:
@@ -288,8 +488,11 @@ def asset_path(asset: str) -> Path:
     """Return the verified folder of an asset, fetching it only when absent.
 
     Looks in :func:`data_dir`, then (MNIST only) in the repository's ``data/``,
-    then in the course cache; when the asset is in none of them it is downloaded
-    from its public source and converted to the course layout in the cache.
+    then in the course cache (:func:`cache_dir`). When the asset is in none of
+    them it is built in the cache from its public source. A damaged copy in the
+    cache is moved aside (renamed ``<asset>.corrupt-<time>``, with a
+    :class:`DataWarning` saying where) and built again; a damaged copy in the data
+    directory raises, since the course never writes there.
 
     Args:
         asset: An asset name from ``data/manifest.json``.
@@ -298,8 +501,8 @@ def asset_path(asset: str) -> Path:
         The asset's folder, every file verified.
 
     Raises:
-        DataError: If a file is damaged, or the asset is absent and cannot be
-            downloaded.
+        DataError: If a file in the data directory is damaged, or the asset is
+            absent and cannot be downloaded; the message says why and what to do.
 
     Example:
         >>> asset_path("mnist").name
@@ -309,11 +512,29 @@ def asset_path(asset: str) -> Path:
     candidates = [data_dir()]
     if spec.get("embedded"):
         candidates.append(EMBEDDED_DATA_DIR)
-    candidates.append(cache_dir())
     for root in candidates:
         if _asset_present(asset, root):
             return _verify_once(asset, root)
-    return _fetch_from_public_source(asset, cache_dir())
+    if "online" not in spec:
+        missing = ", ".join(str(EMBEDDED_DATA_DIR / name) for name in spec["files"])
+        raise DataError(
+            f"Asset {asset!r} ships inside the repository, but {missing} is "
+            f"missing (and COURSE_DATA_DIR {data_dir()} has no {asset}/). Fix: "
+            f"restore it with `git checkout -- data/{asset}` in the course folder."
+        )
+    root = cache_dir()
+    if _asset_present(asset, root):
+        try:
+            return _verify_once(asset, root)
+        except DataError as error:
+            aside = _move_aside(root / asset)
+            warnings.warn(
+                f"The cached copy of {asset!r} failed its check and was moved to "
+                f"{aside}; fetching it again. The check said: {error}",
+                DataWarning,
+                stacklevel=2,
+            )
+    return _build(asset, root, spec)
 
 
 # Signatures (path, size, mtime) of asset folders already verified in this process,
@@ -335,153 +556,384 @@ def _verify_once(asset: str, root: Path) -> Path:
     return folder
 
 
-# ------------------------------------------------------------------------ fallback
+# ------------------------------------------------------------------ online fallback
 
 
-def _write_fallback_record(asset_root: Path, source: str) -> None:
-    files = {
-        str(path.relative_to(asset_root)): sha256_of(path)
-        for path in sorted(asset_root.rglob("*"))
-        if path.is_file() and path.name != FALLBACK_RECORD
-    }
-    record = {"source": source, "files": files}
-    (asset_root / FALLBACK_RECORD).write_text(
-        json.dumps(record, indent=1), encoding="utf-8"
+def _move_aside(path: Path) -> Path:
+    """Rename a damaged file or folder to ``<name>.corrupt-<time>`` beside it."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    counter = 1
+    while aside.exists():
+        counter += 1
+        aside = path.with_name(f"{path.name}.corrupt-{stamp}-{counter}")
+    path.rename(aside)
+    return aside
+
+
+def origin_url(asset: str, name: str) -> str:
+    """Return the URL a download of the online fallback comes from.
+
+    The manifest's public URL, or ``<COURSE_DATA_ORIGIN>/<asset>/<name>`` when
+    ``COURSE_DATA_ORIGIN`` names a mirror (an ``http(s)://`` or ``file://`` URL).
+
+    Args:
+        asset: An asset name from ``data/manifest.json``.
+        name: A download's name in the asset's ``online.downloads``.
+
+    Returns:
+        The URL.
+
+    Example:
+        >>> origin_url("tf-flowers-128", "flower_photos.tgz").endswith(
+        ...     "example_images/flower_photos.tgz")
+        True
+    """
+    mirror = os.environ.get("COURSE_DATA_ORIGIN")
+    if mirror:
+        return f"{mirror.rstrip('/')}/{asset}/{urllib.parse.quote(name)}"
+    return _check_asset_name(asset)["online"]["downloads"][name]["url"]
+
+
+@contextlib.contextmanager
+def _socket_timeout(seconds: float) -> Iterator[None]:
+    # get_file (urllib) opens its sockets with the default timeout: bound it.
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """Yield an exception, its causes, contexts and URLError reasons."""
+    seen: set[int] = set()
+    stack: list[BaseException] = [error]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        for linked in (
+            current.__cause__,
+            current.__context__,
+            getattr(current, "reason", None),
+        ):
+            if isinstance(linked, BaseException):
+                stack.append(linked)
+
+
+def _offline_fix(asset: str) -> str:
+    return (
+        f"Or, without a network, set COURSE_DATA_DIR to a folder that holds {asset}/ "
+        "(fill one with `python -m utils.data prefetch DIR` on a machine that is "
+        "online)."
     )
 
 
-def _fetch_mnist(destination: Path) -> str:
-    import keras
-
-    downloaded = keras.utils.get_file(
-        "mnist.npz",
-        origin=_KERAS_MNIST_URL,
-        file_hash=_KERAS_MNIST_SHA256,
-        cache_dir=str(cache_dir() / "downloads"),
+def _disk_full_error(asset: str, folder: Path, spec: dict[str, Any]) -> DataError:
+    needed = sum(entry["size"] for entry in spec["online"]["downloads"].values())
+    return DataError(
+        f"The disk is full: no space left in {folder} while fetching {asset!r} "
+        f"(it needs about {needed / 1e6:,.0f} MB of downloads there, plus the built "
+        "files). Fix: free some space on that disk, or set COURSE_CACHE_DIR to a "
+        f"folder on a disk with more room. {_offline_fix(asset)}"
     )
-    shutil.copyfile(downloaded, destination / "mnist.npz")
-    return _KERAS_MNIST_URL
 
 
-def _fetch_fashion_mnist(destination: Path) -> str:
-    import keras
-
-    keras.datasets.fashion_mnist.load_data()
-    source_dir = (
-        Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
-        / "datasets"
-        / "fashion-mnist"
-    )
-    for name in _check_asset_name("fashion-mnist")["files"]:
-        shutil.copyfile(source_dir / Path(name).name, destination / Path(name).name)
-    return "keras.datasets.fashion_mnist"
-
-
-def _fetch_flowers(destination: Path) -> str:
-    import random
-
-    import keras
-    from PIL import Image
-
-    archive_dir = Path(
-        keras.utils.get_file(
-            "flower_photos",
-            origin=_FLOWERS_URL,
-            untar=True,
-            cache_dir=str(cache_dir() / "downloads"),
+def _download_error(
+    error: Exception, asset: str, name: str, url: str, target: Path
+) -> DataError:
+    """Turn what get_file raised into a DataError that says what happened."""
+    spec = _check_asset_name(asset)
+    causes = list(_chain(error))
+    if any(isinstance(c, OSError) and c.errno == errno.ENOSPC for c in causes):
+        return _disk_full_error(asset, target.parent, spec)
+    if any(isinstance(c, TimeoutError) for c in causes):
+        return DataError(
+            f"The download of {name} from {url} stalled: no data arrived for "
+            f"{download_timeout():g} s, so it was stopped. Fix: check the network "
+            "and run again; on a slow link raise COURSE_DOWNLOAD_TIMEOUT (seconds, "
+            f"default {DEFAULT_DOWNLOAD_TIMEOUT:g}). {_offline_fix(asset)}"
         )
+    http = next((c for c in causes if isinstance(c, urllib.error.HTTPError)), None)
+    if http is not None:
+        return DataError(
+            f"The server refused the download of {name}: {url} answered HTTP "
+            f"{http.code} {http.reason}. The public source may have moved. Fix: "
+            f"set COURSE_DATA_ORIGIN to a mirror that holds {asset}/{name}. "
+            f"{_offline_fix(asset)}"
+        )
+    too_short = next(
+        (c for c in causes if isinstance(c, urllib.error.ContentTooShortError)), None
     )
-    photo_root = next(archive_dir.rglob("LICENSE.txt")).parent
-    credits = {}
-    for line in (photo_root / "LICENSE.txt").read_text(encoding="utf-8").splitlines():
-        if line.count("/") and " CC-BY" in line:
-            credits[line.split(" ", 1)[0]] = line
-    output_root = destination / "flower_photos_128"
-    rows, credit_lines, sum_lines = [], [], []
-    for label, class_name in enumerate(FLOWER_CLASSES):
-        names = sorted(path.name for path in (photo_root / class_name).glob("*.jpg"))
-        random.Random(1234).shuffle(names)
-        num_held_out = round(0.15 * len(names))
-        for index, name in enumerate(names):
-            split = (
-                "test"
-                if index < num_held_out
-                else "val"
-                if index < 2 * num_held_out
-                else "train"
+    if too_short is not None:
+        return DataError(
+            f"The download of {name} from {url} broke off ({too_short.reason}); "
+            "the partial file was removed. Fix: run again when the connection is "
+            f"stable. {_offline_fix(asset)}"
+        )
+    system = [c for c in causes if isinstance(c, OSError)]
+    innermost = [c for c in system if not isinstance(c, urllib.error.URLError)]
+    network = (innermost or system or [None])[0]
+    if network is not None:
+        host = urllib.parse.urlsplit(url).netloc or url
+        reason = getattr(network, "strerror", None) or network
+        return DataError(
+            f"Could not reach {host} to download {name} for {asset!r} ({reason}): "
+            "this computer seems to be offline, or the server is down. Fix: "
+            f"connect to the internet and run again. {_offline_fix(asset)}"
+        )
+    return DataError(
+        f"The download of {name} from {url} failed ({type(error).__name__}: "
+        f"{error}). {_offline_fix(asset)}"
+    )
+
+
+def _download(asset: str, name: str) -> Path:
+    """Fetch one file with keras.utils.get_file, checked against the manifest.
+
+    A cached copy that does not match the manifest's sha256 (a partial or damaged
+    download) is moved aside first, so get_file fetches it again.
+    """
+    import keras
+
+    entry = _check_asset_name(asset)["online"]["downloads"][name]
+    folder = cache_dir() / "downloads" / asset
+    target = folder / name
+    url = origin_url(asset, name)
+    timeout = download_timeout()
+    folder.mkdir(parents=True, exist_ok=True)
+    if target.is_file() and sha256_of(target) != entry["sha256"]:
+        aside = _move_aside(target)
+        warnings.warn(
+            f"The cached download {target} ({aside.stat().st_size:,} bytes) does "
+            f"not match the manifest's sha256 {entry['sha256']} (partial or "
+            f"damaged); moved it to {aside} and fetching it again.",
+            DataWarning,
+            stacklevel=3,
+        )
+    try:
+        with _socket_timeout(timeout):
+            return Path(
+                keras.utils.get_file(
+                    fname=name,
+                    origin=url,
+                    file_hash=entry["sha256"],
+                    hash_algorithm="sha256",
+                    cache_dir=str(folder),
+                    cache_subdir=str(folder),
+                )
             )
-            relative = f"{class_name}/{name}"
-            with Image.open(photo_root / relative) as image:
-                image = image.convert("RGB")
-                scale = 128 / min(image.size)
-                new_size = tuple(max(128, round(side * scale)) for side in image.size)
-                image = image.resize(new_size, Image.Resampling.LANCZOS)
-                (output_root / class_name).mkdir(parents=True, exist_ok=True)
-                image.save(output_root / relative, quality=90, optimize=True)
-            rows.append((relative, class_name, label, split))
-            credit_lines.append(credits.get(relative, f"{relative} (credit missing)"))
-            sum_lines.append(f"{sha256_of(output_root / relative)}  ./{relative}")
-    with (destination / "splits.csv").open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
-        writer.writerow(("path", "class_name", "label", "split"))
-        writer.writerows(rows)
-    (destination / "ATTRIBUTION.txt").write_text(
-        "Photos from TensorFlow's flower_photos archive, CC BY 2.0 "
-        "(https://creativecommons.org/licenses/by/2.0/); downscaled to a shorter "
-        "side of 128 px and re-encoded as JPEG quality 90.\n\n"
-        + "\n".join(credit_lines)
-        + "\n",
-        encoding="utf-8",
-    )
-    (destination / "SHA256SUMS").write_text("\n".join(sum_lines) + "\n")
-    return _FLOWERS_URL
+    except Exception as error:
+        # get_file removes what it was writing when a download fails, but keeps a
+        # completed download whose hash is wrong: set that one aside.
+        if not target.is_file() or sha256_of(target) == entry["sha256"]:
+            raise _download_error(error, asset, name, url, target) from None
+        actual, size = sha256_of(target), target.stat().st_size
+        aside = _move_aside(target)
+        raise DataError(
+            f"The download of {name} for {asset!r} from {url} does not match the "
+            f"manifest: expected sha256 {entry['sha256']} ({entry['size']:,} bytes), "
+            f"got {actual} ({size:,} bytes). The file was moved to {aside}. The "
+            "origin served a different or damaged file. Fix: run again later; if "
+            "COURSE_DATA_ORIGIN is set, check that mirror. "
+            f"{_offline_fix(asset)}"
+        ) from None
 
 
-def _fetch_mobilenet(destination: Path) -> str:
-    import keras
-
-    for name in ("mobilenet_1_0_224_tf.h5", "mobilenet_1_0_224_tf_no_top.h5"):
-        downloaded = keras.utils.get_file(
-            name, origin=_MOBILENET_URL + name, cache_subdir="models"
-        )
-        shutil.copyfile(downloaded, destination / name)
-    downloaded = keras.utils.get_file(
-        "imagenet_class_index.json",
-        origin=_CLASS_INDEX_URL,
-        file_hash=_CLASS_INDEX_MD5,
-        cache_subdir="models",
-    )
-    shutil.copyfile(downloaded, destination / "imagenet_class_index.json")
-    return _MOBILENET_URL
-
-
-_FETCHERS: dict[str, Callable[[Path], str]] = {
-    "mnist": _fetch_mnist,
-    "fashion-mnist": _fetch_fashion_mnist,
-    "tf-flowers-128": _fetch_flowers,
-    "keras-mobilenet-v1-imagenet": _fetch_mobilenet,
-}
-
-
-def _fetch_from_public_source(asset: str, root: Path) -> Path:
+def _build(asset: str, root: Path, spec: dict[str, Any]) -> Path:
+    """Build an asset in the cache from its public source, then verify it."""
     destination = root / asset
     partial = root / f"{asset}.partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
+    if partial.exists():
+        shutil.rmtree(partial)
+        warnings.warn(
+            f"Removed {partial}, an unfinished build of {asset!r} left by an earlier "
+            "run; building it again.",
+            DataWarning,
+            stacklevel=3,
+        )
     try:
-        source = _FETCHERS[asset](partial)
-    except Exception as error:  # Network errors come in many types.
+        partial.mkdir(parents=True)
+        _BUILDERS[asset](partial, spec)
+        _verify_folder(asset, partial, spec)
+    except BaseException as error:
         shutil.rmtree(partial, ignore_errors=True)
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            raise _disk_full_error(asset, root, spec) from None
+        if isinstance(error, DataError):
+            raise DataError(
+                f"Asset {asset!r} is not in the data directory {data_dir()}, and "
+                f"building it from its public source failed. {error}"
+            ) from None
+        raise
+    if destination.exists():  # Another process finished first: keep its copy.
+        shutil.rmtree(partial)
+    else:
+        partial.rename(destination)
+    return _verify_once(asset, root)
+
+
+def _build_by_copy(asset: str) -> Callable[[Path, dict[str, Any]], None]:
+    def build(partial: Path, spec: dict[str, Any]) -> None:
+        for name in spec["online"]["downloads"]:
+            shutil.copyfile(_download(asset, name), partial / name)
+
+    return build
+
+
+def _resized_photo(data: bytes) -> bytes:
+    """Convert one photo exactly as the shared copy was made (see PROVENANCE)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        image = image.convert("RGB")
+        scale = 128 / min(image.size)
+        new_size = tuple(max(128, round(side * scale)) for side in image.size)
+        image = image.resize(new_size, Image.Resampling.LANCZOS)
+        buffer = io.BytesIO()
+        image.save(buffer, format="JPEG", quality=90, optimize=True)
+    return buffer.getvalue()
+
+
+def _build_flowers(partial: Path, spec: dict[str, Any]) -> None:
+    """Select the listed photos from the archive, convert them, write the tables."""
+    photos = photo_list(spec)
+    wanted = {relative for relative, *_ in photos}
+    archive = _download("tf-flowers-128", "flower_photos.tgz")
+    output_root = partial / "flower_photos_128"
+    found: set[str] = set()
+    credits: dict[str, str] = {}
+    with tarfile.open(archive) as tar:
+        for member in tar:
+            parts = Path(member.name).parts
+            if not member.isfile():
+                continue
+            if parts[-1] == "LICENSE.txt":
+                text = tar.extractfile(member).read().decode("utf-8")
+                for line in text.splitlines():
+                    if " CC-BY" in line:
+                        credits[line.split(" ", 1)[0]] = line.rstrip()
+                continue
+            relative = "/".join(parts[-2:])
+            if relative not in wanted:
+                continue
+            (output_root / parts[-2]).mkdir(parents=True, exist_ok=True)
+            (output_root / relative).write_bytes(
+                _resized_photo(tar.extractfile(member).read())
+            )
+            found.add(relative)
+    missing = sorted(wanted - found)
+    if missing:
         raise DataError(
-            f"Asset {asset!r} is not in the data directory {data_dir()} and could "
-            f"not be downloaded from its public source ({type(error).__name__}: "
-            f"{error}). Fix: set COURSE_DATA_DIR to a folder that holds "
-            f"{asset}/ (for example ../shared/data), or run "
-            "`python -m utils.data prefetch DIR` on a machine that is online."
-        ) from None
-    _write_fallback_record(partial, source)
-    partial.rename(destination)
-    return verify_asset(asset, root)
+            f"The archive {archive} lacks {len(missing)} photo(s) of the photo list, "
+            f"e.g. {missing[:3]}. Expected all {len(wanted)} listed photos."
+        )
+    uncredited = [relative for relative, *_ in photos if relative not in credits]
+    if uncredited:
+        raise DataError(
+            f"The archive's LICENSE.txt has no credit line for {len(uncredited)} "
+            f"listed photo(s), e.g. {uncredited[:3]}."
+        )
+    with (partial / "splits.csv").open("w", newline="", encoding="utf-8") as table:
+        writer = csv.writer(table)
+        writer.writerow(("path", "class_name", "label", "split"))
+        for relative, split, _, _ in photos:
+            class_name = relative.split("/")[0]
+            writer.writerow(
+                (relative, class_name, FLOWER_CLASSES.index(class_name), split)
+            )
+    (partial / "ATTRIBUTION.txt").write_text(
+        _FLOWERS_ATTRIBUTION_HEADER
+        + "".join(credits[relative] + "\n" for relative, *_ in photos),
+        encoding="utf-8",
+    )
+
+
+def _build_mobilenet(partial: Path, spec: dict[str, Any]) -> None:
+    """Convert the TF-slim MobileNet v1 graph to Keras' weight files (PROVENANCE)."""
+    graph_spec = spec["online"]["graph"]
+    sdist = _download("keras-mobilenet-v1-imagenet", graph_spec["download"])
+    with tarfile.open(sdist) as tar:
+        try:
+            graph_bytes = tar.extractfile(graph_spec["member"]).read()
+        except KeyError:
+            raise DataError(
+                f"{sdist} has no member {graph_spec['member']}; expected the "
+                "frozen MobileNet graph there."
+            ) from None
+    actual = hashlib.sha256(graph_bytes).hexdigest()
+    if actual != graph_spec["sha256"]:
+        raise DataError(
+            f"{graph_spec['member']} in {sdist} has sha256 {actual}; the manifest "
+            f"expects {graph_spec['sha256']}."
+        )
+    import h5py
+    import keras
+    import tensorflow as tf
+    from keras.src.legacy.saving import legacy_h5_format
+
+    graph = tf.compat.v1.GraphDef()
+    graph.ParseFromString(graph_bytes)
+    constants = {node.name: node for node in graph.node if node.op == "Const"}
+
+    def tensor(name: str) -> np.ndarray:
+        return tf.make_ndarray(constants[f"MobilenetV1/{name}"].attr["value"].tensor)
+
+    def batch_norm(scope: str) -> list[np.ndarray]:
+        return [
+            tensor(f"{scope}/BatchNorm/{part}")
+            for part in ("gamma", "beta", "moving_mean", "moving_variance")
+        ]
+
+    for include_top, input_name, file_name in (
+        (True, "input_layer", "mobilenet_1_0_224_tf.h5"),
+        (False, "input_layer_1", "mobilenet_1_0_224_tf_no_top.h5"),
+    ):
+        model = keras.applications.MobileNet(
+            alpha=1.0,
+            include_top=include_top,
+            weights=None,
+            input_tensor=keras.Input(shape=(224, 224, 3), name=input_name),
+        )
+        model.get_layer("conv1").set_weights([tensor("Conv2d_0/weights")])
+        model.get_layer("conv1_bn").set_weights(batch_norm("Conv2d_0"))
+        for block in range(1, 14):
+            depthwise, pointwise = (
+                f"Conv2d_{block}_depthwise",
+                f"Conv2d_{block}_pointwise",
+            )
+            model.get_layer(f"conv_dw_{block}").set_weights(
+                [tensor(f"{depthwise}/depthwise_weights")]
+            )
+            model.get_layer(f"conv_dw_{block}_bn").set_weights(batch_norm(depthwise))
+            model.get_layer(f"conv_pw_{block}").set_weights(
+                [tensor(f"{pointwise}/weights")]
+            )
+            model.get_layer(f"conv_pw_{block}_bn").set_weights(batch_norm(pointwise))
+        if include_top:  # TF-slim's class 0 is "background"; Keras has 1,000.
+            model.get_layer("conv_preds").set_weights(
+                [
+                    tensor("Logits/Conv2d_1c_1x1/weights")[..., 1:],
+                    tensor("Logits/Conv2d_1c_1x1/biases")[1:],
+                ]
+            )
+        with h5py.File(partial / file_name, "w") as weights:
+            legacy_h5_format.save_weights_to_hdf5_group(weights, model)
+    shutil.copyfile(
+        _download("keras-mobilenet-v1-imagenet", "imagenet_class_index.json"),
+        partial / "imagenet_class_index.json",
+    )
+
+
+_BUILDERS: dict[str, Callable[[Path, dict[str, Any]], None]] = {
+    "fashion-mnist": _build_by_copy("fashion-mnist"),
+    "tf-flowers-128": _build_flowers,
+    "keras-mobilenet-v1-imagenet": _build_mobilenet,
+}
 
 
 # ------------------------------------------------------------------------- loaders
