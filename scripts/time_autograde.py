@@ -16,48 +16,25 @@ import argparse
 import json
 import os
 import platform
-import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from scripts import nbgrader_course
 from scripts.run_notebooks import replace_readme_section
+from utils import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-RECORD = ROOT / "results" / "autograde.json"
+RECORD = REPO_ROOT / "results" / "autograde.json"
 TABLE_START = "<!-- autograde-table:start -->"
 TABLE_END = "<!-- autograde-table:end -->"
 
 
-def nbgrader(course: Path, *arguments: str) -> None:
-    """Run one nbgrader command in ``course``; raise with its output on failure."""
-    # nbgrader runs `alembic` (installed beside this Python) to create its database.
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
-    result = subprocess.run(
-        [sys.executable, "-m", "nbgrader", *arguments, "--CourseDirectory.root=."],
-        cwd=course,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PATH": path},
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"nbgrader {' '.join(arguments)} failed:\n{result.stderr}")
-
-
 def time_lesson(course: Path, lesson: Path) -> dict[str, float]:
     """Release one lesson, submit its solutions, and time the autograder."""
-    assignment = lesson.stem
-    (course / "source" / assignment).mkdir(parents=True)
-    shutil.copy(lesson, course / "source" / assignment / lesson.name)
-    nbgrader(course, "db", "assignment", "add", assignment)
-    nbgrader(course, "generate_assignment", assignment, "--force")
-    submitted = course / "submitted" / "student" / assignment
-    submitted.mkdir(parents=True)
-    shutil.copy(lesson, submitted / lesson.name)
+    nbgrader_course.release(course, lesson.stem, [lesson])
+    nbgrader_course.submit(course, "student", lesson.stem, [lesson])
     start = time.perf_counter()
-    nbgrader(course, "autograde", assignment, "--force")
+    nbgrader_course.autograde(course, lesson.stem)
     return {"autograde_seconds": round(time.perf_counter() - start, 1)}
 
 
@@ -84,7 +61,7 @@ def main() -> None:
     arguments = parser.parse_args()
     if not arguments.readme_only:
         os.environ.setdefault("COURSE_MODE", "smoke")
-        lessons = sorted((ROOT / "instructor").glob("[0-9][0-9]_*.ipynb"))
+        lessons = sorted(nbgrader_course.SOURCE_DIR.glob("[0-9][0-9]_*.ipynb"))
         record = {
             "mode": os.environ["COURSE_MODE"],
             "machine": f"{platform.machine()}, {os.cpu_count()} cores",
