@@ -11,6 +11,7 @@ evaluates the target's markers; pip's ``--platform`` evaluates them for this mac
 Those tests need PyPI (CI has it); uv caches what it fetched in build/uv-cache.
 """
 
+import ast
 import json
 import re
 import shutil
@@ -141,6 +142,49 @@ def test_gpu_file_installs_the_learners_list_with_the_cuda_build():
         return [line for line in lines if line[:1] == "-" and line[:2] != "-r"]
 
     assert options(GPU) == options(LEARNER) == ["-e ."]
+
+
+# Pinned for learners although no lesson imports them, and why.
+NOT_IMPORTED = {
+    "jupyterlab": "make lab",
+    "ipykernel": "the notebooks' kernel",
+}
+
+
+def imported_modules(source: str) -> set[str]:
+    lines = [line for line in source.splitlines() if line.lstrip()[:1] not in "%!"]
+    found = set()
+    for node in ast.walk(ast.parse("\n".join(lines))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_learners_get_what_the_lessons_import_and_nothing_else():
+    sources = [path.read_text() for path in (ROOT / "utils").glob("*.py")]
+    for path in sorted(ROOT.glob("instructor/[0-9][0-9]_*.ipynb")):
+        notebook = json.loads(path.read_text())
+        sources += [
+            "".join(cell["source"])
+            for cell in notebook["cells"]
+            if cell["cell_type"] == "code"
+        ]
+    modules = set().union(*map(imported_modules, sources))
+    modules -= set(sys.stdlib_module_names) | {"utils", "__future__"}
+    owners = metadata.packages_distributions()
+    needed = {
+        canonicalize_name(owners[module][0]) for module in modules if module in owners
+    }
+    assert modules <= set(owners), (
+        f"imported but not installed: {modules - set(owners)}"
+    )
+    learner = set(pins(selected(LEARNER)))
+    assert needed <= learner, f"imported, not in requirements.txt: {needed - learner}"
+    common = {canonicalize_name(r.name) for _, r in read_requirements(COMMON)}
+    unused = common - needed - set(NOT_IMPORTED)
+    assert not unused, f"pinned for learners, imported by no lesson: {unused}"
 
 
 def test_environment_yml_installs_requirements_txt_on_a_supported_python():
