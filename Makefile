@@ -114,3 +114,13 @@ autograde-timing: $(DEV_STAMP)
 
 clean:
 	rm -rf build release figures .pytest_cache .ruff_cache
+
+# Mutation check of the exercises' hidden tests: wrong answers made from each solution
+# (nudged constants, swapped operators, off-by-one indices, wrong axes, ...) go through
+# nbgrader's autograder in smoke mode; writes results/mutants.json, which
+# tests/test_mutants.py checks. All lessons: about 35 min on 2 cores; some:
+#   make mutants LESSONS="02_cnn_math 04_mnist_cnn"
+.PHONY: mutants
+mutants: $(DEV_STAMP)
+	COURSE_MODE=smoke MPLBACKEND=Agg $(BIN)/python -m scripts.mutants \
+		$(if $(LESSONS),--lessons $(LESSONS))
