@@ -28,10 +28,11 @@ import nbformat
 from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 from traitlets.config import Config
 
-ROOT = Path(__file__).resolve().parents[1]
-SOURCE_DIR = ROOT / "instructor"
-LEARNER_DIR = ROOT / "notebooks"
-SOLUTIONS_DIR = ROOT / "solutions"
+from utils import REPO_ROOT
+
+SOURCE_DIR = REPO_ROOT / "instructor"
+LEARNER_DIR = REPO_ROOT / "notebooks"
+SOLUTIONS_DIR = REPO_ROOT / "solutions"
 LESSON_GLOB = "[0-9][0-9]_*.ipynb"
 SOLUTIONS_HEADING = "## Solutions"
 
@@ -169,13 +170,13 @@ def stale_files() -> list[str]:
     """Return the editions that differ from their sources, or have no source."""
     expected = expected_files()
     stale = [
-        str(path.relative_to(ROOT))
+        str(path.relative_to(REPO_ROOT))
         for path, text in expected.items()
         if not path.is_file() or path.read_text(encoding="utf-8") != text
     ]
     for folder in (LEARNER_DIR, SOLUTIONS_DIR):
         stale += [
-            str(path.relative_to(ROOT))
+            str(path.relative_to(REPO_ROOT))
             for path in sorted(folder.glob(LESSON_GLOB))
             if path not in expected
         ]

@@ -26,7 +26,10 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parents[1]
+import utils
+from utils import REPO_ROOT
+
+BANDS_DIR = REPO_ROOT / "tests" / "bands"
 SLOW_CELL_SECONDS = 10.0  # Cells slower than this must state their expected time.
 
 
@@ -55,8 +58,8 @@ def run(path: Path, mode: str, timeout: int) -> float:
     # Kernels use Jupyter's inline backend, so figures land in the executed copies.
     os.environ.pop("MPLBACKEND", None)
     # The run records into build/; only a finished run is published to results/.
-    os.environ["COURSE_RESULTS_DIR"] = str(ROOT / "build" / "publish")
-    record = ROOT / "build" / "publish" / mode / f"{path.stem}.json"
+    os.environ["COURSE_RESULTS_DIR"] = str(REPO_ROOT / "build" / "publish")
+    record = REPO_ROOT / "build" / "publish" / mode / f"{path.stem}.json"
     record.unlink(missing_ok=True)
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
@@ -70,10 +73,9 @@ def run(path: Path, mode: str, timeout: int) -> float:
         client.execute()
     finally:
         seconds = time.perf_counter() - start
-        executed = ROOT / "build" / "executed" / mode / path.name
+        executed = REPO_ROOT / "build" / "executed" / mode / path.name
         executed.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, executed)
-    import utils
 
     utils.report(
         path.stem,
@@ -82,7 +84,7 @@ def run(path: Path, mode: str, timeout: int) -> float:
     )
     figures = json.loads(record.read_text())
     figures["slow_cells"] = slow_cells(notebook)  # report() takes numbers only.
-    utils.write_json_atomically(ROOT / "results" / mode / record.name, figures)
+    utils.write_json_atomically(REPO_ROOT / "results" / mode / record.name, figures)
     return seconds
 
 
@@ -101,7 +103,7 @@ def summary(mode: str) -> str:
         "| lesson | wall seconds | key figures |",
         "|---|---:|---|",
     ]
-    for record in sorted((ROOT / "results" / mode).glob("[0-9][0-9]_*.json")):
+    for record in sorted((REPO_ROOT / "results" / mode).glob("[0-9][0-9]_*.json")):
         figures = json.loads(record.read_text())
         key = ", ".join(
             f"{name} = {value:.4g}" if isinstance(value, float) else f"{name} = {value}"
@@ -115,31 +117,17 @@ def summary(mode: str) -> str:
 
 TABLE_START = "<!-- lesson-table:start -->"
 TABLE_END = "<!-- lesson-table:end -->"
-KEY_RESULTS = {
-    # lesson -> the README's key result, filled from results/cpu/<lesson>.json
-    "01_background": "JPEG quality 90: {jpeg_q90_bytes_ratio_vs_png:.0%} of the PNG "
-    "bytes at {jpeg_q90_psnr_db:.1f} dB PSNR",
-    "02_cnn_math": "NumPy convolution = Keras to {conv_max_relative_error:.0e} "
-    "(relative); output-size formula right in {num_output_size_settings_checked} "
-    "settings",
-    "04_mnist_cnn": "article's CNN {article_test_accuracy:.2%}; improved CNN "
-    "{improved_test_accuracy:.2%}, 99 % test accuracy after {seconds_to_99:.0f} s",
-    "05_architectures": "best Fashion-MNIST test accuracy {best_test_accuracy:.2%} "
-    "({best_model})",
-    "07_augmentation": "best regularised ({best_variant}) val. accuracy "
-    "{best_val_accuracy:.1%} vs baseline {baseline_val_accuracy:.1%} "
-    "(+{improvement_points:.0f} points)",
-    "08_transfer_learning": "fine-tuned MobileNet {fine_tuned_test_accuracy:.1%}, "
-    "frozen {frozen_test_accuracy:.1%} vs from scratch {scratch_test_accuracy:.1%} "
-    "test accuracy",
-    "09_dcgan": "InfoGAN: {confident_share:.0%} of generated digits confident (floor "
-    "80 %), classes {min_class_share:.0%}-{max_class_share:.0%}, Fréchet "
-    "{frechet_distance:.0f} vs real-data floor {frechet_distance_real_floor:.1f}",
-    "11_trends": "10 photos/class with pretrained features "
-    "{flowers_pretrained_accuracy_10_per_class:.1%} vs from scratch on all "
-    "{flowers_scratch_accuracy_418_per_class:.1%}; MNIST error ∝ "
-    "n^-{power_law_exponent:.2f}",
-}
+
+
+def key_result(lesson: str) -> str:
+    """The README's key-result template of a lesson, from its bands file.
+
+    ``tests/bands/<lesson>.json`` says what the lesson's record holds: its bands per
+    mode and, under ``"key_result"``, a ``str.format`` template over the recorded
+    figures, e.g. ``"best test accuracy {best_test_accuracy:.2%}"``.
+    """
+    bands = json.loads((BANDS_DIR / f"{lesson}.json").read_text())
+    return bands["key_result"]
 
 
 def expected_gpu_runtime(path: Path) -> str:
@@ -156,8 +144,8 @@ def lesson_table() -> str:
         "| Colab GPU runtime (estimate) |",
         "|---|---:|---|---:|",
     ]
-    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
-        record = ROOT / "results" / "cpu" / f"{path.stem}.json"
+    for path in sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        record = REPO_ROOT / "results" / "cpu" / f"{path.stem}.json"
         figures = json.loads(record.read_text()) if record.is_file() else {}
         seconds = figures.get("wall_seconds")
         if seconds is None:
@@ -167,7 +155,7 @@ def lesson_table() -> str:
         else:
             runtime = f"{seconds / 60:.1f} min"
         try:
-            key = KEY_RESULTS[path.stem].format_map(figures)
+            key = key_result(path.stem).format_map(figures)
         except (KeyError, ValueError):
             key = "not measured"
         gpu = expected_gpu_runtime(path)
@@ -179,12 +167,12 @@ def lesson_table() -> str:
 
 def readme_section(start: str, end: str) -> str:
     """The README's text between two marker comments, stripped."""
-    return (ROOT / "README.md").read_text().split(start)[1].split(end)[0].strip()
+    return (REPO_ROOT / "README.md").read_text().split(start)[1].split(end)[0].strip()
 
 
 def replace_readme_section(start: str, end: str, body: str) -> None:
     """Put ``body`` between two marker comments of the README."""
-    readme = ROOT / "README.md"
+    readme = REPO_ROOT / "README.md"
     head, rest = readme.read_text().split(start)
     _, tail = rest.split(end)
     readme.write_text(f"{head}{start}\n{body}\n{end}{tail}")
@@ -208,16 +196,16 @@ def main() -> None:
     parser.add_argument("notebooks", nargs="*", type=Path)
     arguments = parser.parse_args()
     if arguments.readme_only:
-        (ROOT / "results" / "cpu" / "SUMMARY.md").write_text(summary("cpu"))
+        (REPO_ROOT / "results" / "cpu" / "SUMMARY.md").write_text(summary("cpu"))
         update_readme()
         return
     paths = arguments.notebooks or sorted(
-        (ROOT / "instructor").glob("[0-9][0-9]_*.ipynb")
+        (REPO_ROOT / "instructor").glob("[0-9][0-9]_*.ipynb")
     )
     for path in paths:
         seconds = run(path.resolve(), arguments.mode, arguments.timeout)
         print(f"{path.name}: {seconds:.1f} s in {arguments.mode} mode", flush=True)
-    (ROOT / "results" / arguments.mode / "SUMMARY.md").write_text(
+    (REPO_ROOT / "results" / arguments.mode / "SUMMARY.md").write_text(
         summary(arguments.mode)
     )
     if arguments.mode == "cpu":

@@ -36,7 +36,7 @@ def test_drift_is_detected(tmp_path, monkeypatch):
     (tmp_path / "instructor").mkdir()
     source = tmp_path / "instructor" / SOURCES[0].name
     source.write_bytes(SOURCES[0].read_bytes())
-    monkeypatch.setattr(editions, "ROOT", tmp_path)
+    monkeypatch.setattr(editions, "REPO_ROOT", tmp_path)
     monkeypatch.setattr(editions, "SOURCE_DIR", tmp_path / "instructor")
     monkeypatch.setattr(editions, "LEARNER_DIR", tmp_path / "notebooks")
     monkeypatch.setattr(editions, "SOLUTIONS_DIR", tmp_path / "solutions")

@@ -2,15 +2,13 @@
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
 import utils
 from scripts.normalize_notebooks import COLAB_CELL
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "instructor").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = sorted((utils.REPO_ROOT / "instructor").glob("[0-9][0-9]_*.ipynb"))
 REQUIRED_H2 = ("What you will learn", "Setup", "Exercises", "Summary", "Solutions")
 
 
@@ -125,20 +123,14 @@ def test_exercises_are_graded(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
-def test_results_have_bands(path):
-    code = "\n".join(source(cell) for cell in load(path)["cells"])
-    pattern = r"utils\.report\(\s*[\"']" + path.stem
-    assert re.search(pattern, code), f'record figures with utils.report("{path.stem}")'
-    assert (ROOT / "tests" / "bands" / f"{path.stem}.json").is_file()
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
 def test_links_to_lessons_resolve(path):
     markdown = "\n".join(
         source(cell) for cell in load(path)["cells"] if cell["cell_type"] == "markdown"
     )
     for target in re.findall(r"\]\((\d\d_[a-z0-9_]+\.ipynb)\)", markdown):
-        assert (ROOT / "instructor" / target).is_file(), f"broken link to {target}"
+        assert (utils.REPO_ROOT / "instructor" / target).is_file(), (
+            f"broken link to {target}"
+        )
 
 
 DURATION = r"~[\d.]+ (s|min)"
@@ -150,7 +142,7 @@ EXPECTED_TIME = re.compile(
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
 def test_slow_cells_state_their_expected_time(path):
     """Cells over 10 s in the recorded cpu run open with '# Expected time: ...'."""
-    record = ROOT / "results" / "cpu" / f"{path.stem}.json"
+    record = utils.REPO_ROOT / "results" / "cpu" / f"{path.stem}.json"
     assert record.is_file(), f"no cpu run recorded for {path.stem}: run make results"
     slow = json.loads(record.read_text()).get("slow_cells")
     assert slow is not None, f"{record.name} predates cell timing: run make results"

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from scripts import editions
+from utils import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SOURCES = editions.sources()
 
 # (pattern, what to write instead). Case-insensitive unless the pattern says (?-i:).
@@ -111,6 +111,6 @@ def test_figures_are_recorded_in_one_cell_at_the_end(path):
 
 @pytest.mark.parametrize("name", PUBLIC_DOCS)
 def test_public_docs_stay_inside_the_repository(name):
-    text = (ROOT / name).read_text(encoding="utf-8")
+    text = (REPO_ROOT / name).read_text(encoding="utf-8")
     outside = re.findall(r".{0,30}\.\./shared.{0,30}", text)
     assert not outside, f"{name} sends readers outside the repository: {outside}"

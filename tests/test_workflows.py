@@ -2,12 +2,12 @@
 
 import subprocess
 import sys
-from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+from utils import REPO_ROOT
+
+WORKFLOWS = sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml"))
 
 
 def test_workflows_match_github_schema():
@@ -27,13 +27,18 @@ def test_workflows_match_github_schema():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_cpu_and_gpu_jobs():
+def test_the_jobs_run_the_readme_test_command_and_the_gpu_mode():
     jobs = {}
     for path in WORKFLOWS:
         jobs.update(yaml.safe_load(path.read_text())["jobs"])
-    runs_on = {name: job["runs-on"] for name, job in jobs.items()}
-    assert any(on == "ubuntu-latest" for on in runs_on.values())
-    gpu = [name for name, on in runs_on.items() if isinstance(on, list) and "gpu" in on]
+
+    def runs(job):
+        return [step["run"] for step in job["steps"] if "run" in step]
+
+    hosted = [job for job in jobs.values() if job["runs-on"] == "ubuntu-latest"]
+    assert any("make test" in runs(job) for job in hosted), (
+        "a hosted job runs `make test`, the README's test command"
+    )
+    gpu = [job for job in jobs.values() if "gpu" in job["runs-on"]]
     assert gpu, "a job for a self-hosted runner labelled gpu"
-    gpu_steps = " ".join(str(step) for step in jobs[gpu[0]]["steps"])
-    assert "COURSE_MODE" in gpu_steps and "gpu" in gpu_steps
+    assert gpu[0]["env"]["COURSE_MODE"] == "gpu", "the GPU job runs in gpu mode"
