@@ -3,6 +3,7 @@
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -31,11 +32,6 @@ def test_mode_defaults_to_hardware(monkeypatch):
     assert utils.mode() == "cpu"
     monkeypatch.setattr(utils, "_gpu_visible", lambda: True)
     assert utils.mode() == "gpu"
-
-
-def test_by_mode_needs_all_three_sizes():
-    with pytest.raises(TypeError):
-        utils.by_mode(smoke=1, cpu=2)  # type: ignore[call-arg]
 
 
 def test_setup_notebook_seeds_and_reports(monkeypatch):
@@ -74,9 +70,34 @@ def test_report_bad_input(monkeypatch, tmp_path):
         utils.report("99_demo", curve=[1, 2])
 
 
-def test_unknown_attribute():
-    with pytest.raises(AttributeError, match="no attribute 'dataa'"):
+def test_unknown_attribute_names_the_submodules():
+    with pytest.raises(AttributeError, match="no attribute 'dataa'; its submodules"):
         utils.dataa  # noqa: B018
+
+
+def test_tab_completion_lists_the_submodules_before_they_load():
+    code = (
+        "import sys, utils; "
+        "print(sorted({'data', 'viz', 'callbacks', 'exercises', 'models'} "
+        "- set(dir(utils)))); "
+        "print(sorted(name for name in ('tensorflow', 'keras', 'matplotlib') "
+        "if name in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    missing, loaded = result.stdout.splitlines()
+    assert missing == "[]", f"dir(utils) lacks {missing}"
+    assert loaded == "[]", f"`import utils` loads {loaded}; keep it light"
+    assert "report" in dir(utils) and "models" in dir(utils)
+
+
+def test_environment_report_names_versions_and_data(monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    report = utils.environment_report(seed=3)
+    assert report.versions["numpy"] == np.__version__
+    assert report.data_dir == str(tmp_path)
+    assert f"data        {tmp_path}" in repr(report) and "seed        3" in repr(report)
 
 
 def test_a_learners_run_records_outside_the_published_results(monkeypatch):

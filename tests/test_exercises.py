@@ -18,8 +18,12 @@ def test_close_passes_and_fails_with_location():
 
 @pytest.mark.parametrize("placeholder", [..., None])
 def test_unanswered_is_reported(placeholder):
-    with pytest.raises(AssertionError, match="not answered yet"):
-        exercises.check_equal(placeholder, 3, name="answer")
+    with pytest.raises(AssertionError, match="answer: not answered yet"):
+        exercises.check_not_answered(placeholder, name="answer")
+    for check in (exercises.check_equal, exercises.check_close):
+        with pytest.raises(AssertionError, match="not answered yet"):
+            check(placeholder, 3, name="answer")
+    exercises.check_not_answered(0, name="answer")  # A falsy answer is an answer.
 
 
 def test_equal_and_shape():

@@ -1,15 +1,11 @@
 """utils.viz: figures render headless, with titles, labels and clear errors."""
 
-import matplotlib
+import keras
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
 from utils import viz
-
-
-def test_backend_is_headless():
-    assert matplotlib.get_backend().lower() == "agg"
 
 
 def test_show_images_grid_and_captions():
@@ -57,6 +53,52 @@ def test_plot_history_and_missing_metric():
     assert figure.axes[0].get_xlabel() == "Epoch"
     with pytest.raises(ValueError, match="history has no \\['auc'\\]"):
         viz.plot_history(history, metrics=["auc"])
+
+
+def test_plot_history_draws_a_resumed_run_at_its_real_epochs():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    features = np.zeros((8, 2), dtype="float32")
+    history = model.fit(
+        features,
+        np.zeros(8),
+        validation_data=(features, np.zeros(8)),
+        initial_epoch=5,  # As after BackupAndRestore brings back 5 finished epochs.
+        epochs=8,
+        verbose=0,
+    )
+    assert history.epoch == [5, 6, 7]
+    figure = viz.plot_history(history, metrics=["loss"])
+    for line in figure.axes[0].lines:  # Training and validation.
+        assert line.get_xdata().tolist() == [6, 7, 8]
+
+
+def test_plot_history_of_a_plain_dict_counts_from_one():
+    figure = viz.plot_history({"loss": [3.0, 2.0, 1.0]}, metrics=["loss"])
+    assert figure.axes[0].lines[0].get_xdata().tolist() == [1, 2, 3]
+
+
+def test_show_images_maps_each_value_range_to_the_full_gray_scale():
+    pixels = np.array([[[0, 255]]], dtype="uint8")
+    shown = viz.show_images(pixels, value_range=(0, 255)).axes[0].images[0]
+    np.testing.assert_allclose(shown.get_array(), [[0.0, 1.0]])
+    tanh = np.array([[[-1.0, 0.0, 2.0]]])  # Out-of-range values are clipped.
+    shown = viz.show_images(tanh, value_range=(-1.0, 1.0)).axes[0].images[0]
+    np.testing.assert_allclose(shown.get_array(), [[0.0, 0.5, 1.0]])
+
+
+def test_filters_and_feature_maps_scale_each_tile_on_its_own():
+    kernels = np.zeros((2, 2, 1, 2))
+    kernels[..., 0, 0] = [[0.0, 0.1], [0.2, 0.3]]  # A faint filter...
+    kernels[..., 0, 1] = [[0.0, 100.0], [0.0, 0.0]]  # ...beside a strong one.
+    tiles = [axis.images[0].get_array() for axis in viz.show_filters(kernels).axes]
+    np.testing.assert_allclose(tiles[0], [[0.0, 1 / 3], [2 / 3, 1.0]])
+    np.testing.assert_allclose(tiles[1], [[0.0, 1.0], [0.0, 0.0]])
+    maps = np.stack([np.full((3, 3), 7.0), np.eye(3), 5 * np.eye(3)], axis=-1)
+    figure = viz.show_feature_maps(maps, num_maps=2)
+    assert [axis.get_title() for axis in figure.axes] == ["channel 0", "channel 1"]
+    np.testing.assert_allclose(figure.axes[0].images[0].get_array(), np.zeros((3, 3)))
+    np.testing.assert_allclose(figure.axes[1].images[0].get_array(), np.eye(3))
 
 
 def test_confusion_matrix_counts_and_errors():

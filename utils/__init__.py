@@ -8,7 +8,10 @@ holds what every lesson needs and none of them teaches:
 - :func:`report` records a lesson's figures (under build/results/ unless
   ``COURSE_RESULTS_DIR`` says otherwise; ``results/`` holds the published ones).
 - Submodules: ``utils.data`` (checksummed data), ``utils.viz`` (figures),
-  ``utils.callbacks`` (timing, resumable training), ``utils.exercises`` (checks).
+  ``utils.callbacks`` (timing, resumable training), ``utils.exercises`` (checks),
+  ``utils.models`` (the code later lessons reuse, generated from the lessons' cells
+  marked ``#| export`` by ``python -m scripts.export_models``). They load on first
+  use; ``dir(utils)`` and tab completion list them before that.
 
 Note: PyPI has an unrelated package called ``utils``; install the course in its own
 environment (``make lab``) so that ours is the one imported.
@@ -45,7 +48,15 @@ def __getattr__(name: str) -> Any:
     # Submodules load on first use, so `import utils` stays fast and TF-free.
     if name in _SUBMODULES:
         return importlib.import_module(f"utils.{name}")
-    raise AttributeError(f"module 'utils' has no attribute {name!r}")
+    raise AttributeError(
+        f"module 'utils' has no attribute {name!r}; its submodules are "
+        f"{', '.join(_SUBMODULES)}."
+    )
+
+
+def __dir__() -> list[str]:
+    # Tab completion and dir() list the submodules before they are loaded.
+    return sorted(set(globals()) | set(_SUBMODULES))
 
 
 def _gpu_visible() -> bool:

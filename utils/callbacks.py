@@ -23,7 +23,7 @@ from typing import Any
 
 import keras
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from utils import REPO_ROOT, mode
 
 
 class _TrainingClock(keras.callbacks.Callback):
@@ -167,8 +167,6 @@ def training_directory(name: str, *, fresh: bool = False) -> Path:
             f"name is {name!r}; expected a short folder name such as "
             "'04_improved_cnn' (no slashes)."
         )
-    from utils import mode
-
     root = os.environ.get("COURSE_CHECKPOINT_DIR")
     base = Path(root) if root else REPO_ROOT / "build" / "checkpoints"
     folder = base / mode() / name

@@ -20,7 +20,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-FIGURES_DIR = Path(__file__).resolve().parents[1] / "figures"
+from utils import REPO_ROOT
+
+FIGURES_DIR = REPO_ROOT / "figures"
 
 
 def _check_images(images: np.ndarray) -> np.ndarray:
@@ -119,6 +121,10 @@ def plot_history(
 ) -> Figure:
     """Plot training and validation curves, one panel per metric.
 
+    Epochs are numbered from 1. A ``History`` knows its epochs (``history.epoch``),
+    so a run that resumed after a disconnect, or started at ``initial_epoch``, is
+    drawn at its real epochs rather than from 1 again.
+
     Args:
         history: A Keras ``History`` or its ``.history`` dict.
         metrics: Metric names; ``val_<name>`` is drawn beside each when present.
@@ -133,10 +139,11 @@ def plot_history(
     Example:
         >>> figure = plot_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]},
         ...                       metrics=["loss"])
-        >>> figure.axes[0].get_xlabel()
-        'Epoch'
+        >>> figure.axes[0].get_xlabel(), figure.axes[0].lines[0].get_xdata().tolist()
+        ('Epoch', [1, 2])
     """
     values = getattr(history, "history", history)
+    recorded_epochs = list(getattr(history, "epoch", []))
     missing = [name for name in metrics if name not in values]
     if missing:
         raise ValueError(
@@ -148,6 +155,8 @@ def plot_history(
     )
     for axis, name in zip(axes.flat, metrics, strict=True):
         epochs = np.arange(1, len(values[name]) + 1)
+        if len(recorded_epochs) == len(values[name]):
+            epochs = np.asarray(recorded_epochs) + 1  # Keras counts from 0.
         axis.plot(epochs, values[name], marker="o", label="training")
         if f"val_{name}" in values:
             axis.plot(epochs, values[f"val_{name}"], marker="o", label="validation")
