@@ -27,7 +27,7 @@ LAB_COMMAND = $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 \
 COURSE_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 export COURSE_DATA_DIR
 
-.PHONY: install install-dev lab test lint colab-venv results html editions \
+.PHONY: install install-dev lab test lint colab-venv results html editions models \
 	assignments autograde-timing clean
 
 # Installs one requirement file into .venv. First the TensorFlow build that the file
@@ -102,6 +102,11 @@ html: $(DEV_STAMP)
 # sources in instructor/; run after editing a source.
 editions: $(DEV_STAMP)
 	$(BIN)/python -m scripts.editions
+
+# utils/models.py, generated from the lesson cells marked `#| export` (the code later
+# lessons reuse); run after editing such a cell.
+models: $(DEV_STAMP)
+	$(BIN)/python -m scripts.export_models
 
 # Student versions (solutions and hidden tests removed), one nbgrader assignment per
 # lesson: release/NN_topic/NN_topic.ipynb.

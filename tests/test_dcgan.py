@@ -1,4 +1,8 @@
-"""Lesson 09's DCGAN from utils.models: resumable training and the quality measures."""
+"""Lesson 09's DCGAN (utils.models) resumes after a disconnect; its quality measures.
+
+The measures (Frechet distance, class shares) are taken from lesson 09's own cells:
+no later lesson reuses them, so they are not exported.
+"""
 
 import keras
 import numpy as np
@@ -6,6 +10,7 @@ import pytest
 import scipy.linalg
 import tensorflow as tf
 
+from scripts.export_models import lesson_definitions
 from utils import callbacks, data, models
 
 EPOCHS = 4
@@ -156,7 +161,15 @@ def test_dcgan_needs_a_generator_whose_first_input_is_z():
     assert gan.latent_dim == 12
 
 
-def test_frechet_distance_matches_scipy_and_the_diagonal_closed_form():
+@pytest.fixture(scope="module")
+def measures():
+    return lesson_definitions(
+        "09_dcgan", "frechet_distance", "classify_digits", "measure_digits"
+    )
+
+
+def test_frechet_distance_matches_scipy(measures):
+    frechet_distance = measures["frechet_distance"]
     rng = np.random.default_rng(0)
     a = rng.normal(size=(200, 4)) @ rng.normal(size=(4, 4))
     b = rng.normal(size=(200, 4)) @ rng.normal(size=(4, 4)) + 1.0
@@ -164,16 +177,16 @@ def test_frechet_distance_matches_scipy_and_the_diagonal_closed_form():
     reference = np.sum((a.mean(0) - b.mean(0)) ** 2) + np.trace(
         cov_a + cov_b - 2 * scipy.linalg.sqrtm(cov_a @ cov_b).real
     )
-    np.testing.assert_allclose(models.frechet_distance(a, b), reference, rtol=1e-6)
-    assert models.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-8)
+    np.testing.assert_allclose(frechet_distance(a, b), reference, rtol=1e-6)
+    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-8)
 
 
-def test_measure_digits_reports_shares_that_sum_to_one():
+def test_measure_digits_reports_shares_that_sum_to_one(measures):
     classifier = models.build_cnn()
     images = np.random.default_rng(0).uniform(-1, 1, size=(30, 28, 28, 1))
-    _, reference = models.classify_digits(classifier, images)
-    measures = models.measure_digits(classifier, images, reference)
-    assert measures["class_shares"].sum() == pytest.approx(1.0)
-    assert 0.0 <= measures["confident_share"] <= 1.0
-    assert measures["min_class_share"] <= 0.1 <= measures["max_class_share"]
-    assert measures["frechet_distance"] == pytest.approx(0.0, abs=1e-6)
+    _, reference = measures["classify_digits"](classifier, images)
+    measured = measures["measure_digits"](classifier, images, reference)
+    assert measured["class_shares"].sum() == pytest.approx(1.0)
+    assert 0.0 <= measured["confident_share"] <= 1.0
+    assert measured["min_class_share"] <= 0.1 <= measured["max_class_share"]
+    assert measured["frechet_distance"] == pytest.approx(0.0, abs=1e-6)
