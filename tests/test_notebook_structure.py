@@ -23,10 +23,11 @@ def source(cell):
 
 
 # The course map (README): lesson number -> the topic its notebook name starts with.
-# Lessons 03, 06 and 10 are planned and not written yet.
+# Lessons 06 and 10 are planned and not written yet.
 COURSE_MAP = {
     1: "background",
     2: "cnn_math",
+    3: "how_networks_learn",
     4: "mnist_cnn",
     5: "architectures",
     7: "augmentation",
