@@ -39,7 +39,7 @@ MODES = ("smoke", "cpu", "gpu")
 REPO_SLUG = "dl-images-course/deep-learning-for-images"
 REPO_URL = f"https://github.com/{REPO_SLUG}"
 REPO_ROOT = Path(__file__).resolve().parents[1]
-_SUBMODULES = ("data", "viz", "callbacks", "exercises", "models")
+_SUBMODULES = ("data", "viz", "callbacks", "exercises", "models", "scenes")
 
 T = TypeVar("T")
 
@@ -207,8 +207,9 @@ def setup_notebook(*, seed: int = 42) -> EnvironmentReport:
         raise RuntimeError(
             "This course needs Keras 3, but this runtime has Keras "
             f"{keras.__version__}."
-            " Fix: pip install -r requirements.txt (in Colab: pip install -U "
-            "'keras>=3'), then restart the kernel."
+            " Fix: pip install -r requirements.txt, then restart the kernel (in "
+            "Colab: choose the latest runtime version under Runtime > Change "
+            "runtime type)."
         )
     keras.utils.set_random_seed(seed)
     matplotlib.rcParams.update(
