@@ -7,7 +7,7 @@ times go to ``results/autograde.json`` and the README's instructor table.
 
 Usage::
 
-    COURSE_MODE=smoke python -m scripts.time_autograde [--readme-only]
+    COURSE_MODE=smoke python -m scripts.time_autograde [--readme-only] [LESSON ...]
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 
 from scripts import nbgrader_course
 from scripts.run_notebooks import replace_readme_section
+import utils
 from utils import REPO_ROOT
 
 RECORD = REPO_ROOT / "results" / "autograde.json"
@@ -55,23 +56,38 @@ def table(record: dict) -> str:
 
 
 def main() -> None:
-    """Time every lesson's autograding, then write the record and the README."""
+    """Time the lessons' autograding, then write the record and the README."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--readme-only", action="store_true")
+    parser.add_argument(
+        "lessons",
+        nargs="*",
+        help="lesson stems to (re)time, e.g. 03_how_networks_learn; default: all. "
+        "The others keep their recorded times; lessons that are gone are dropped.",
+    )
     arguments = parser.parse_args()
+    sources = sorted(nbgrader_course.SOURCE_DIR.glob("[0-9][0-9]_*.ipynb"))
     if not arguments.readme_only:
         os.environ.setdefault("COURSE_MODE", "smoke")
-        lessons = sorted(nbgrader_course.SOURCE_DIR.glob("[0-9][0-9]_*.ipynb"))
+        chosen = set(arguments.lessons) or {path.stem for path in sources}
+        unknown = chosen - {path.stem for path in sources}
+        if unknown:
+            parser.error(f"no lesson source for {sorted(unknown)} in instructor/")
+        previous = json.loads(RECORD.read_text()) if RECORD.is_file() else {}
+        timed = previous.get("lessons", {}) if arguments.lessons else {}
+        with tempfile.TemporaryDirectory() as directory:
+            for lesson in sources:
+                if lesson.stem in chosen:
+                    timed[lesson.stem] = time_lesson(Path(directory), lesson)
+                    print(lesson.stem, timed[lesson.stem], flush=True)
         record = {
             "mode": os.environ["COURSE_MODE"],
             "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-            "lessons": {},
+            "lessons": {
+                path.stem: timed[path.stem] for path in sources if path.stem in timed
+            },
         }
-        with tempfile.TemporaryDirectory() as directory:
-            for lesson in lessons:
-                record["lessons"][lesson.stem] = time_lesson(Path(directory), lesson)
-                print(lesson.stem, record["lessons"][lesson.stem], flush=True)
-        RECORD.write_text(json.dumps(record, indent=1) + "\n")
+        utils.write_json_atomically(RECORD, record)
     record = json.loads(RECORD.read_text())
     replace_readme_section(TABLE_START, TABLE_END, table(record))
 
