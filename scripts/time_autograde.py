@@ -20,9 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import utils
 from scripts import nbgrader_course
 from scripts.run_notebooks import replace_readme_section
-import utils
 from utils import REPO_ROOT
 
 RECORD = REPO_ROOT / "results" / "autograde.json"
