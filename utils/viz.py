@@ -392,7 +392,11 @@ def draw_flow(
             axis.text(centre, -0.9, captions[index], ha="center", va="center")
         if index + 1 < num_boxes:
             arrow = FancyArrowPatch(
-                (centre + 0.9, 0.2), (centre + 2.1, 0.2), arrowstyle="->"
+                (centre + 0.9, 0.2),
+                (centre + 2.1, 0.2),
+                arrowstyle="-|>",
+                mutation_scale=18,
+                color="0.3",
             )
             axis.add_patch(arrow)
     if title:
