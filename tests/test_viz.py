@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch
 
 from utils import viz
 
@@ -88,12 +89,15 @@ def test_show_images_maps_each_value_range_to_the_full_gray_scale():
 
 
 def test_filters_and_feature_maps_scale_each_tile_on_its_own():
-    kernels = np.zeros((2, 2, 1, 2))
-    kernels[..., 0, 0] = [[0.0, 0.1], [0.2, 0.3]]  # A faint filter...
-    kernels[..., 0, 1] = [[0.0, 100.0], [0.0, 0.0]]  # ...beside a strong one.
+    kernels = np.zeros((2, 2, 1, 3))
+    kernels[..., 0, 0] = [[0.0, 0.1], [0.2, 0.4]]  # A faint filter...
+    kernels[..., 0, 1] = [[0.0, 100.0], [0.0, 0.0]]  # ...beside a strong one...
+    kernels[..., 0, 2] = [[-2.0, 1.0], [0.0, 0.0]]  # ...and a signed one.
     tiles = [axis.images[0].get_array() for axis in viz.show_filters(kernels).axes]
-    np.testing.assert_allclose(tiles[0], [[0.0, 1 / 3], [2 / 3, 1.0]])
-    np.testing.assert_allclose(tiles[1], [[0.0, 1.0], [0.0, 0.0]])
+    # Zero is mid-grey in every filter: dark means negative, bright positive.
+    np.testing.assert_allclose(tiles[0], [[0.5, 0.625], [0.75, 1.0]])
+    np.testing.assert_allclose(tiles[1], [[0.5, 1.0], [0.5, 0.5]])
+    np.testing.assert_allclose(tiles[2], [[0.0, 0.75], [0.5, 0.5]])
     maps = np.stack([np.full((3, 3), 7.0), np.eye(3), 5 * np.eye(3)], axis=-1)
     figure = viz.show_feature_maps(maps, num_maps=2)
     assert [axis.get_title() for axis in figure.axes] == ["channel 0", "channel 1"]
@@ -131,3 +135,21 @@ def test_save_figure(tmp_path):
     assert path.read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(ValueError, match="plain file stem"):
         viz.save_figure(Figure(), "figures/grid")
+
+
+def test_draw_flow_puts_boxes_in_order_with_arrows_and_captions():
+    figure = viz.draw_flow(
+        ["Capture", "Storage", "Display"], captions=["a", "b", "c"], title="Pipeline"
+    )
+    axis = figure.axes[0]
+    texts = [text.get_text() for text in axis.texts]
+    assert texts == ["Capture", "a", "Storage", "b", "Display", "c"]
+    box_x = [text.get_position()[0] for text in axis.texts[::2]]
+    assert box_x == sorted(box_x) and len(set(box_x)) == 3  # Left to right.
+    arrows = [patch for patch in axis.patches if isinstance(patch, FancyArrowPatch)]
+    assert len(arrows) == 2  # One arrow between each pair of neighbours.
+    assert axis.get_title() == "Pipeline"
+    with pytest.raises(ValueError, match="expected one caption per box"):
+        viz.draw_flow(["a", "b"], captions=["only one"])
+    with pytest.raises(ValueError, match="labels is empty"):
+        viz.draw_flow([])

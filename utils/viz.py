@@ -1,4 +1,4 @@
-"""Figures for the course: image grids, training curves, confusion matrices, filters.
+"""Figures for the course: image grids, curves, confusion matrices, filters, diagrams.
 
 Every helper returns a Matplotlib ``Figure`` and never calls ``plt.show()``, so it
 works headless (tests, CI) and the notebook displays the figure once when it is the
@@ -19,6 +19,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch
 
 from utils import REPO_ROOT
 
@@ -43,6 +44,12 @@ def _scale_each_to_unit(tiles: np.ndarray) -> np.ndarray:
     low = tiles.min(axis=(1, 2), keepdims=True)
     spread = np.ptp(tiles, axis=(1, 2), keepdims=True)
     return (tiles - low) / np.where(spread == 0, 1, spread)
+
+
+def _scale_each_symmetric(tiles: np.ndarray) -> np.ndarray:
+    # Scale every tile by its largest |value| to [0, 1], with zero at 0.5 (mid-grey).
+    peak = np.abs(tiles).max(axis=(1, 2), keepdims=True)
+    return 0.5 + 0.5 * tiles / np.where(peak == 0, 1, peak)
 
 
 def show_images(
@@ -242,7 +249,9 @@ def show_filters(kernels: np.ndarray, *, title: str = "Learned filters") -> Figu
 
     Args:
         kernels: Weights of shape (height, width, in_channels, num_filters); the
-            channels are averaged. Each filter is scaled to its own min-max.
+            channels are averaged. Each filter is scaled by its own largest
+            absolute weight so that zero is mid-grey: bright tiles are positive
+            weights, dark ones negative.
         title: Figure title.
 
     Returns:
@@ -263,7 +272,7 @@ def show_filters(kernels: np.ndarray, *, title: str = "Learned filters") -> Figu
             "in_channels, num_filters) as in conv_layer.get_weights()[0]."
         )
     tiles = kernels.mean(axis=2).transpose(2, 0, 1)
-    tiles = _scale_each_to_unit(tiles)
+    tiles = _scale_each_symmetric(tiles)
     titles = [f"filter {index}" for index in range(len(tiles))]
     return show_images(tiles, titles=titles, value_range=(0.0, 1.0), suptitle=title)
 
@@ -332,3 +341,65 @@ def save_figure(figure: Figure, name: str, *, directory: str | None = None) -> P
     path = folder / f"{name}.png"
     figure.savefig(path, dpi=120, bbox_inches="tight")
     return path
+
+
+def draw_flow(
+    labels: Sequence[str],
+    *,
+    captions: Sequence[str] | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Draw boxes joined by arrows from left to right: a pipeline or a layer stack.
+
+    Args:
+        labels: Text inside each box, in order; a newline character breaks a line.
+        captions: Optional text under each box, e.g. a layer's output shape.
+        title: Optional title over the diagram.
+
+    Returns:
+        The figure: one axis, one text per label and caption, one arrow patch
+        between each pair of neighbouring boxes.
+
+    Raises:
+        ValueError: If ``labels`` is empty or ``captions`` does not have one entry
+            per label.
+
+    Example:
+        >>> figure = draw_flow(["Input", "Conv2D"], captions=["28x28x1", "26x26x32"])
+        >>> [text.get_text() for text in figure.axes[0].texts]
+        ['Input', '28x28x1', 'Conv2D', '26x26x32']
+    """
+    labels = list(labels)
+    if not labels:
+        raise ValueError(
+            "labels is empty; expected one text per box, e.g. ['Input', 'Conv2D']."
+        )
+    if captions is not None and len(captions) != len(labels):
+        raise ValueError(
+            f"captions has {len(captions)} entries for {len(labels)} labels; "
+            "expected one caption per box. Fix: pass a list as long as labels, "
+            "or None."
+        )
+    num_boxes = len(labels)
+    figure, axis = plt.subplots(figsize=(2.3 * num_boxes, 2.2))
+    axis.set(xlim=(0, 3 * num_boxes - 1), ylim=(-1.4, 1.0))
+    axis.set_axis_off()
+    box_style = {"boxstyle": "round,pad=0.4", "facecolor": "#e8eef7"}
+    for index, label in enumerate(labels):
+        centre = 3 * index + 1
+        axis.text(centre, 0.2, label, ha="center", va="center", bbox=box_style)
+        if captions is not None:
+            axis.text(centre, -0.9, captions[index], ha="center", va="center")
+        if index + 1 < num_boxes:
+            arrow = FancyArrowPatch(
+                (centre + 0.9, 0.2),
+                (centre + 2.1, 0.2),
+                arrowstyle="-|>",
+                mutation_scale=18,
+                color="0.3",
+            )
+            axis.add_patch(arrow)
+    if title:
+        axis.set_title(title)
+    figure.tight_layout()
+    return figure
