@@ -67,8 +67,75 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 CELL_TIMEOUT_SECONDS = 900
 
 # Surviving mutants whose answer is still right, with the reason. Key: lesson,
-# exercise and the mutant's diff (the changed lines, stripped, "-" then "+").
+# exercise and the mutant's diff (the changed lines, stripped, "-" then "+"); see
+# `python -m scripts.mutants --list` for the diffs.
 EQUIVALENT: dict[tuple[str, str, str], str] = {}
+
+
+def _equivalent(lesson: str, exercise: str, before: str, after: str, why: str) -> None:
+    EQUIVALENT[lesson, exercise, f"-{before}\n+{after}"] = why
+
+
+# 05 exercise 1 asks for any ResNet-style network with more weighted layers than
+# `resnet` and a parameter count within ±10%. Each of these still has five residual
+# blocks (resnet has three), builds a (None, 10) output, and keeps the
+# parameter ratio inside the band (measured with utils.models.build_resnet_style at
+# width 1 and 2): another right answer, not a wrong one.
+_STAGES = "stages = ((32, 1), (32, 1), (48, 2), (48, 1), (48, 1))"
+for _after, _ratio in {
+    "stages = ((33, 1), (32, 1), (48, 2), (48, 1), (48, 1))": "1.06",
+    "stages = ((32, 2), (32, 1), (48, 2), (48, 1), (48, 1))": "1.05",
+    "stages = ((32, 1), (32, 2), (48, 2), (48, 1), (48, 1))": "1.05",
+    "stages = ((32, 1), (32, 1), (48, 3), (48, 1), (48, 1))": "1.04",
+    "stages = ((32, 1), (32, 1), (48, 2), (49, 1), (48, 1))": "1.09",
+    "stages = ((32, 1), (32, 1), (48, 2), (48, 1), (49, 1))": "1.07",
+}.items():
+    _equivalent(
+        "05_architectures",
+        "exercise_1",
+        _STAGES,
+        _after,
+        f"Still a right answer: five residual blocks (resnet has three) at "
+        f"{_ratio}x its parameters, inside the ±10% the exercise allows; a stride or "
+        "a filter count is the learner's choice there.",
+    )
+
+# 07 exercise 2 asks for label-preserving augmentation: two or more geometric layers,
+# no flip, rotation at most ±0.05 of a turn, the seed passed to every layer. It sets
+# no bound on zoom or translation, and 0.033 is inside the rotation bound.
+for _before, _after in (
+    (
+        "layers.RandomRotation(0.03, seed=seed),",
+        "layers.RandomRotation(0.033, seed=seed),",
+    ),
+    ("layers.RandomZoom(0.1, seed=seed),", "layers.RandomZoom(0.11, seed=seed),"),
+    (
+        "layers.RandomTranslation(0.1, 0.1, seed=seed),",
+        "layers.RandomTranslation(0.11, 0.1, seed=seed),",
+    ),
+    (
+        "layers.RandomTranslation(0.1, 0.1, seed=seed),",
+        "layers.RandomTranslation(0.1, 0.11, seed=seed),",
+    ),
+):
+    _equivalent(
+        "07_augmentation",
+        "exercise_2",
+        _before,
+        _after,
+        "Still a right answer: a 10% larger range of one geometric layer keeps the "
+        "digits readable and meets every rule of the exercise (rotation at most 0.05 "
+        "of a turn; zoom and translation are the learner's choice).",
+    )
+
+_equivalent(
+    "08_transfer_learning",
+    "exercise_3",
+    "np.add.at(confusion, (labels, predictions), 1)",
+    "np.add.at(confusion, (labels, predictions), 2)",
+    "Same answer for every input: counting each pair twice doubles every count, the "
+    "diagonal is zeroed all the same, and argmax picks the same pair (ties included).",
+)
 
 
 # --------------------------------------------------------------------------- cells
@@ -655,12 +722,41 @@ def _cell_names(source: str) -> tuple[set[str], set[str], set[str]]:
                 and node.func.attr not in _READ_ONLY_METHODS
             ):
                 bound.add(node.func.value.id)
-    read = {
-        node.id
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
-    }
-    return bound, read, imports
+    return bound, _free_reads(tree.body), imports
+
+
+def _free_reads(body: list[ast.stmt], local: frozenset[str] = frozenset()) -> set[str]:
+    """Names a block reads from outside: a function's own locals do not count."""
+    read: set[str] = set()
+    for statement in body:
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+            arguments = statement.args
+            parameters = {
+                argument.arg
+                for argument in (
+                    *arguments.posonlyargs,
+                    *arguments.args,
+                    *arguments.kwonlyargs,
+                    *filter(None, (arguments.vararg, arguments.kwarg)),
+                )
+            }
+            assigned = {
+                node.id
+                for node in ast.walk(statement)
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+            }
+            inner = frozenset(parameters | assigned)
+            read |= _free_reads(statement.body, inner)
+            for default in (*arguments.defaults, *arguments.kw_defaults):
+                if default is not None:
+                    read |= _free_reads([ast.Expr(default)], local)
+            for decorator in statement.decorator_list:
+                read |= _free_reads([ast.Expr(decorator)], local)
+            continue
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                read.add(node.id)
+    return read - local
 
 
 def dependencies(notebook: nbformat.NotebookNode) -> dict[str, set[str]]:
@@ -965,7 +1061,15 @@ def main(argv: list[str] | None = None) -> int:
         if (SOURCE_DIR / f"{stem}.ipynb").is_file()
     }
 
+    graded: set[str] = set()
+
     def write() -> None:
+        # Another run may have recorded other lessons meanwhile: keep them.
+        if RECORD.is_file():
+            latest = json.loads(RECORD.read_text()).get("lessons", {})
+            for stem, entry in latest.items():
+                if stem not in graded and (SOURCE_DIR / f"{stem}.ipynb").is_file():
+                    lessons[stem] = entry
         for stem, lesson in lessons.items():
             annotate(stem, lesson)
         write_json_atomically(
@@ -989,6 +1093,7 @@ def main(argv: list[str] | None = None) -> int:
         lesson["mode"] = os.environ["COURSE_MODE"]
         lesson["machine"] = f"{platform.machine()}, {os.cpu_count()} cores"
         lessons[path.stem] = lesson
+        graded.add(path.stem)
         write()
     print(json.dumps(totals(lessons), indent=1))
     return 0

@@ -222,20 +222,34 @@ def test_batches_keep_dependent_checks_apart():
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
         solution_cell("exercise_1", "def double(x):\n    return 2 * x"),
-        check_cell("exercise_1", "assert double(2) == 4"),
+        check_cell(
+            "exercise_1",
+            "rng = np.random.default_rng(0)\nassert double(rng.integers(3)) % 2 == 0",
+        ),
         nbformat.v4.new_code_cell("table = [double(n) for n in range(3)]"),
         solution_cell("exercise_2", "def last(items):\n    return items[-1]"),
         check_cell("exercise_2", "assert last(table) == 4"),
-        solution_cell("exercise_3", "def first(items):\n    return items[0]"),
-        check_cell("exercise_3", "assert first([1, 2]) == 1"),
+        solution_cell(
+            "exercise_3",
+            "def first(items):\n    items = list(items)\n    return items[0]",
+        ),
+        # A generator that an earlier check drew from: a mutant of exercise 1 that
+        # stops that check early leaves it in another state.
+        check_cell("exercise_3", "assert first([rng.integers(3)]) >= 0"),
+        solution_cell("exercise_4", "def halve(table):\n    return table / 2"),
+        check_cell("exercise_4", "assert halve(4) == 2"),  # table: its own parameter
     ]
     depends = mutants.dependencies(notebook)
     assert depends == {
         "exercise_1": set(),
         "exercise_2": {"exercise_1"},
-        "exercise_3": set(),
+        "exercise_3": {"exercise_1"},
+        "exercise_4": set(),
     }
-    assert mutants.batches(depends) == [["exercise_1", "exercise_3"], ["exercise_2"]]
+    assert mutants.batches(depends) == [
+        ["exercise_1", "exercise_4"],
+        ["exercise_2", "exercise_3"],
+    ]
 
 
 # ------------------------------------------------ end to end through nbgrader

@@ -23,13 +23,14 @@ def source(cell):
 
 
 # The course map (README): lesson number -> the topic its notebook name starts with.
-# Lessons 06 and 10 are planned and not written yet.
+# Lesson 10 is planned and not written yet.
 COURSE_MAP = {
     1: "background",
     2: "cnn_math",
     3: "how_networks_learn",
     4: "mnist_cnn",
     5: "architectures",
+    6: "detection_segmentation",
     7: "augmentation",
     8: "transfer_learning",
     9: "dcgan",
