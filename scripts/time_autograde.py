@@ -48,10 +48,17 @@ def table(record: dict) -> str:
         "| lesson | seconds per submission |",
         "|---|---:|",
     ]
-    for lesson, figures in record["lessons"].items():
-        lines.append(f"| {lesson} | {figures['autograde_seconds']:.0f} |")
+    sources = sorted(nbgrader_course.SOURCE_DIR.glob("[0-9][0-9]_*.ipynb"))
+    for lesson in [path.stem for path in sources]:
+        figures = record["lessons"].get(lesson)
+        seconds = "not measured yet"
+        if figures:
+            seconds = f"{figures['autograde_seconds']:.0f}"
+        lines.append(f"| {lesson} | {seconds} |")
     total = sum(figures["autograde_seconds"] for figures in record["lessons"].values())
-    lines.append(f"| all lessons | {total:.0f} |")
+    complete = len(record["lessons"]) == len(sources)
+    label = "all lessons" if complete else "measured lessons"
+    lines.append(f"| {label} | {total:.0f} |")
     return "\n".join(lines)
 
 
