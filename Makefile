@@ -123,7 +123,7 @@ clean:
 # Mutation check of the exercises' hidden tests: wrong answers made from each solution
 # (nudged constants, swapped operators, off-by-one indices, wrong axes, ...) go through
 # nbgrader's autograder in smoke mode; writes results/mutants.json, which
-# tests/test_mutants.py checks. All lessons: about 35 min on 2 cores; some:
+# tests/test_mutants.py checks. All lessons: about 80 min on 2 shared cores; some:
 #   make mutants LESSONS="02_cnn_math 04_mnist_cnn"
 .PHONY: mutants
 mutants: $(DEV_STAMP)

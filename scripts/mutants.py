@@ -53,7 +53,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import nbformat
 
@@ -75,30 +75,6 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {}
 def _equivalent(lesson: str, exercise: str, before: str, after: str, why: str) -> None:
     EQUIVALENT[lesson, exercise, f"-{before}\n+{after}"] = why
 
-
-# 05 exercise 1 asks for any ResNet-style network with more weighted layers than
-# `resnet` and a parameter count within ±10%. Each of these still has five residual
-# blocks (resnet has three), builds a (None, 10) output, and keeps the
-# parameter ratio inside the band (measured with utils.models.build_resnet_style at
-# width 1 and 2): another right answer, not a wrong one.
-_STAGES = "stages = ((32, 1), (32, 1), (48, 2), (48, 1), (48, 1))"
-for _after, _ratio in {
-    "stages = ((33, 1), (32, 1), (48, 2), (48, 1), (48, 1))": "1.06",
-    "stages = ((32, 2), (32, 1), (48, 2), (48, 1), (48, 1))": "1.05",
-    "stages = ((32, 1), (32, 2), (48, 2), (48, 1), (48, 1))": "1.05",
-    "stages = ((32, 1), (32, 1), (48, 3), (48, 1), (48, 1))": "1.04",
-    "stages = ((32, 1), (32, 1), (48, 2), (49, 1), (48, 1))": "1.09",
-    "stages = ((32, 1), (32, 1), (48, 2), (48, 1), (49, 1))": "1.07",
-}.items():
-    _equivalent(
-        "05_architectures",
-        "exercise_1",
-        _STAGES,
-        _after,
-        f"Still a right answer: five residual blocks (resnet has three) at "
-        f"{_ratio}x its parameters, inside the ±10% the exercise allows; a stride or "
-        "a filter count is the learner's choice there.",
-    )
 
 # 07 exercise 2 asks for label-preserving augmentation: two or more geometric layers,
 # no flip, rotation at most ±0.05 of a turn, the seed passed to every layer. It sets
@@ -691,22 +667,30 @@ _READ_ONLY_METHODS = {
 }  # fmt: skip
 
 
-def _cell_names(source: str) -> tuple[set[str], set[str], set[str]]:
-    """Names a cell binds at top level, names it reads, and modules it imports."""
+class _Names(NamedTuple):
+    """What one cell does with names at its top level."""
+
+    bound: set[str]  # assigned, defined or imported
+    changed: set[str]  # changed in place: x.append(...), x[i] = ..., x.fit(...)
+    read: set[str]  # read from earlier cells (before the cell binds them itself)
+    imports: set[str]
+
+
+def _cell_names(source: str) -> _Names:
+    """The names a cell binds, changes in place, reads from outside and imports."""
+    names = _Names(set(), set(), set(), set())
     try:
         tree = ast.parse(source)
     except SyntaxError:  # IPython magics: no names we can follow
-        return set(), set(), set()
-    bound, imports = set(), set()
+        return names
     for statement in tree.body:
-        bound |= _bound_names(statement)
+        names.read.update(_free_reads([statement]) - names.bound)
+        names.bound.update(_bound_names(statement))
         if isinstance(statement, ast.Import | ast.ImportFrom):
-            imports |= _bound_names(statement)
+            names.imports.update(_bound_names(statement))
         if isinstance(statement, ast.FunctionDef | ast.ClassDef):
             continue  # a definition changes nothing until it is called
-        for node in ast.walk(
-            statement
-        ):  # names changed in place: x.append(...), x[i] = ...
+        for node in ast.walk(statement):
             if isinstance(node, ast.Attribute | ast.Subscript) and isinstance(
                 node.ctx, ast.Store
             ):
@@ -714,15 +698,15 @@ def _cell_names(source: str) -> tuple[set[str], set[str], set[str]]:
                 while isinstance(root, ast.Attribute | ast.Subscript):
                     root = root.value
                 if isinstance(root, ast.Name):
-                    bound.add(root.id)
+                    names.changed.add(root.id)
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
                 and isinstance(node.func.value, ast.Name)
                 and node.func.attr not in _READ_ONLY_METHODS
             ):
-                bound.add(node.func.value.id)
-    return bound, _free_reads(tree.body), imports
+                names.changed.add(node.func.value.id)
+    return names
 
 
 def _free_reads(body: list[ast.stmt], local: frozenset[str] = frozenset()) -> set[str]:
@@ -763,26 +747,31 @@ def dependencies(notebook: nbformat.NotebookNode) -> dict[str, set[str]]:
     """For each exercise, the other exercises whose solutions its check depends on.
 
     Follows names through the notebook: the names an exercise's solution cell binds
-    are tainted; a later cell that reads a tainted name taints what it binds (or
-    changes in place). A check cell that reads a name tainted by exercise N depends
-    on N. Module names (imports) are never tainted.
+    are tainted; a later cell that reads a tainted name taints what it binds or
+    changes in place (a random generator it draws from, a model it trains), and a
+    cell that rebinds a name from untainted values cleans it. A check cell that
+    reads a name tainted by exercise N depends on N. Imported modules are never
+    tainted.
     """
     cells = [
-        _cell_names(cell.source) if cell.cell_type == "code" else (set(), set(), set())
+        _cell_names(cell.source) if cell.cell_type == "code" else _cell_names("")
         for cell in notebook.cells
     ]
-    modules = set().union(*(imports for _, _, imports in cells))
+    modules = set().union(*(names.imports for names in cells))
     found = exercises(notebook)
     depends: dict[str, set[str]] = {exercise.grade_id: set() for exercise in found}
     checks = {exercise.check_index: exercise.grade_id for exercise in found}
     for exercise in found:
-        tainted = cells[exercise.solution_index][0] - modules
+        solution = cells[exercise.solution_index]
+        tainted = (solution.bound | solution.changed) - modules
         for index in range(exercise.solution_index + 1, len(cells)):
-            bound, read, _ = cells[index]
-            if read & tainted:
+            names = cells[index]
+            if names.read & tainted:
                 if index in checks and checks[index] != exercise.grade_id:
                     depends[checks[index]].add(exercise.grade_id)
-                tainted |= bound - modules
+                tainted |= (names.bound | names.changed) - modules
+            else:
+                tainted -= names.bound
     return depends
 
 
