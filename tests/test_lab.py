@@ -113,13 +113,23 @@ def test_a_request_without_the_token_is_refused(lab):
     assert status(f"{base}/lab?token={token}", Host="course.example.com") == 403
 
 
-def test_the_lab_listens_on_localhost_only(lab):
-    server = psutil.Process(lab["pid"])
-    listening = {
+def listening_sockets(process: psutil.Process) -> set[tuple[str, int]]:
+    """Listening addresses of a process; none if it has exited meanwhile."""
+    try:
+        connections = process.net_connections(kind="inet")
+    except psutil.NoSuchProcess:  # A short-lived child (make, a shell) ended.
+        return set()
+    return {
         (connection.laddr.ip, connection.laddr.port)
-        for process in (server, *server.children(recursive=True))
-        for connection in process.net_connections(kind="inet")
+        for connection in connections
         if connection.status == psutil.CONN_LISTEN
     }
+
+
+def test_the_lab_listens_on_localhost_only(lab):
+    server = psutil.Process(lab["pid"])
+    listening = set().union(
+        *(listening_sockets(p) for p in (server, *server.children(recursive=True)))
+    )
     assert ("127.0.0.1", lab["port"]) in listening, listening
     assert {address for address, _ in listening} == {"127.0.0.1"}, listening
