@@ -46,7 +46,6 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -57,14 +56,16 @@ from typing import Any, NamedTuple
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]
-SOURCE_DIR = ROOT / "instructor"
+from scripts import nbgrader_course
+from utils import REPO_ROOT
+
+ROOT = REPO_ROOT
+SOURCE_DIR = nbgrader_course.SOURCE_DIR
 RECORD = ROOT / "results" / "mutants.json"
 LESSON_GLOB = "[0-9][0-9]_*.ipynb"
 CAP = 6
 CATEGORIES = ("operator", "constant", "index", "axis", "function", "statement")
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-CELL_TIMEOUT_SECONDS = 900
 
 # Surviving mutants whose answer is still right, with the reason. Key: lesson,
 # exercise and the mutant's diff (the changed lines, stripped, "-" then "+"); see
@@ -800,31 +801,6 @@ def batches(depends: dict[str, set[str]]) -> list[list[str]]:
 # ----------------------------------------------------------------------- grading
 
 
-def _nbgrader(course: Path, *arguments: str) -> None:
-    """Run one nbgrader command in ``course``; raise with its output on failure."""
-    # nbgrader runs `alembic` (installed beside this Python) to create its database.
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "nbgrader",
-            *arguments,
-            "--CourseDirectory.root=.",
-            f"--Execute.timeout={CELL_TIMEOUT_SECONDS}",
-        ],
-        cwd=course,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PATH": path},
-    )
-    if result.returncode != 0:
-        raise RuntimeError(
-            f"nbgrader {' '.join(arguments)} failed in {course}:\n"
-            f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-        )
-
-
 @dataclass
 class _Submission:
     student: str
@@ -886,10 +862,10 @@ def grade_lesson(
         folder.mkdir(parents=True)
         nbformat.write(mutated, folder / path.name)
     # Both commands add the assignment and the students to the gradebook themselves.
-    _nbgrader(course, "generate_assignment", stem, "--force")
+    nbgrader_course.nbgrader(course, "generate_assignment", stem, "--force")
     log(f"{stem}: autograding {len(submissions)} submissions", flush=True)
     start = time.perf_counter()
-    _nbgrader(course, "autograde", stem, "--force")
+    nbgrader_course.nbgrader(course, "autograde", stem, "--force")
     seconds = time.perf_counter() - start
 
     from nbgrader.api import Gradebook
