@@ -26,8 +26,9 @@ import pytest
 
 import utils
 from scripts.normalize_notebooks import COLAB_CELL
+from utils import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO_ROOT
 COLAB_VENV = ROOT / "build" / "colab-venv"
 COLAB_PYTHON = COLAB_VENV / "bin" / "python"
 REQUIRED = (

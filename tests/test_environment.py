@@ -35,8 +35,9 @@ from scripts.tensorflow_build import (
     selected,
     selected_builds,
 )
+from utils import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO_ROOT
 COMMON = ROOT / "requirements" / "common.txt"
 LEARNER = ROOT / "requirements.txt"
 GPU = ROOT / "requirements-gpu.txt"

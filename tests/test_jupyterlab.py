@@ -20,7 +20,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from utils import REPO_ROOT
+
+ROOT = REPO_ROOT
 TOKEN = "course-test-token"
 ARTIFACTS = ROOT / "build" / "test-artifacts" / "jupyterlab"
 BROWSER_LESSON = "02_cnn_math.ipynb"

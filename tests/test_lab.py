@@ -21,7 +21,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from utils import REPO_ROOT
+
+ROOT = REPO_ROOT
 
 
 def lab_command() -> list[str]:

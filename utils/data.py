@@ -57,7 +57,8 @@ from typing import Any
 
 import numpy as np
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from utils import REPO_ROOT
+
 EMBEDDED_DATA_DIR = REPO_ROOT / "data"
 MANIFEST_PATH = EMBEDDED_DATA_DIR / "manifest.json"
 DEFAULT_DOWNLOAD_TIMEOUT = 60.0
