@@ -41,6 +41,7 @@ TAUGHT_IN: dict[str, str] = {
     "build_resnet_style": "05_architectures",
     "build_augmentation": "07_augmentation",
     "build_flowers_cnn": "07_augmentation",
+    "bootstrap_interval": "07_augmentation",
     "build_feature_extractor": "08_transfer_learning",
     "split_at": "08_transfer_learning",
     "build_classifier_head": "08_transfer_learning",
@@ -238,14 +239,20 @@ def build_augmentation(seed: int | None = None) -> keras.Sequential:
     inference, so the pipeline can live inside a model. They expect RGB pixels in
     [0, 255] (``RandomContrast`` clips to that range).
 
+    Each layer draws from its own stream (seeds ``seed``, ``seed + 1``, ...): layers
+    given one shared seed draw the same numbers, which would tie their decisions
+    (every mirrored photo turned the same way). ``RandomContrast`` gets the pair
+    ``(0.2, 0.2)``, since Keras 3 reads a single 0.2 as factors in [1.0, 1.2] only.
+
     Args:
-        seed: Seed of every layer's random draws, for repeatable runs; ``None``
-            draws a fresh seed.
+        seed: Seed of the first layer's random draws (the others get
+            ``seed + 1``, ...), for repeatable runs; ``None`` leaves every layer
+            unseeded.
 
     Returns:
         A ``keras.Sequential`` named ``"augmentation"``: ``RandomFlip("horizontal")``,
         ``RandomRotation(0.05)``, ``RandomZoom(0.15)``,
-        ``RandomTranslation(0.1, 0.1)`` and ``RandomContrast(0.2)``.
+        ``RandomTranslation(0.1, 0.1)`` and ``RandomContrast((0.2, 0.2))``.
 
     Example:
         >>> import numpy as np
@@ -255,14 +262,17 @@ def build_augmentation(seed: int | None = None) -> keras.Sequential:
         True
         >>> [type(layer).__name__ for layer in augmentation.layers][:2]
         ['RandomFlip', 'RandomRotation']
+        >>> [layer.seed for layer in augmentation.layers]
+        [0, 1, 2, 3, 4]
     """
+    seeds = [None if seed is None else seed + index for index in range(5)]
     return keras.Sequential(
         [
-            layers.RandomFlip("horizontal", seed=seed),
-            layers.RandomRotation(0.05, seed=seed),
-            layers.RandomZoom(0.15, seed=seed),
-            layers.RandomTranslation(0.1, 0.1, seed=seed),
-            layers.RandomContrast(0.2, seed=seed),
+            layers.RandomFlip("horizontal", seed=seeds[0]),
+            layers.RandomRotation(0.05, seed=seeds[1]),
+            layers.RandomZoom(0.15, seed=seeds[2]),
+            layers.RandomTranslation(0.1, 0.1, seed=seeds[3]),
+            layers.RandomContrast((0.2, 0.2), seed=seeds[4]),  # Factors in [0.8, 1.2].
         ],
         name="augmentation",
     )
@@ -278,7 +288,7 @@ def build_flowers_cnn(
     """A small CNN for RGB flower photos in [0, 255]; the switches add remedies.
 
     Taught in 07_augmentation.ipynb. Four blocks of a 3 x 3 convolution (16, 32, 64,
-    128 channels), an optional BatchNorm (momentum ``BN_MOMENTUM``), a ReLU and a
+    128 channels), an optional BatchNorm (Keras' default momentum, 0.99), a ReLU and a
     2 x 2 max pooling; then Flatten, Dense(128, ReLU) with optional Dropout before
     and after it, and a softmax over ``NUM_FLOWER_CLASSES`` classes. The input is
     rescaled to [0, 1] inside, after the optional augmentation.
@@ -327,7 +337,7 @@ def build_flowers_cnn(
     for filters in (16, 32, 64, 128):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm)(x)
         if batch_norm:
-            x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
+            x = layers.BatchNormalization()(x)  # Keras' default momentum, 0.99.
         x = layers.ReLU()(x)
         x = layers.MaxPooling2D(2)(x)
     x = layers.Flatten()(x)
@@ -338,6 +348,40 @@ def build_flowers_cnn(
         x = layers.Dropout(dropout)(x)
     outputs = layers.Dense(NUM_FLOWER_CLASSES, activation="softmax")(x)
     return keras.Model(inputs, outputs, name="flowers_cnn")
+
+
+def bootstrap_interval(
+    values: np.ndarray, *, num_resamples: int = 10_000, seed: int = 42
+) -> tuple[float, float, float]:
+    """Mean of per-photo `values` and its 95% bootstrap interval (photos resampled).
+
+    Taught in 07_augmentation.ipynb. Pass one number per photo: 1 or 0 for a right
+    or wrong prediction (the interval of an accuracy), or the difference of two
+    models' outcomes on the same photos (a paired interval of the difference in
+    accuracy). The photos are drawn with replacement ``num_resamples`` times; the
+    interval is the 2.5th and 97.5th percentile of the resampled means. It covers
+    the noise of which photos were drawn, not the noise of retraining.
+
+    Args:
+        values: One number per photo.
+        num_resamples: Bootstrap resamples.
+        seed: Seed of the resampling, for repeatable intervals.
+
+    Returns:
+        ``(mean, low, high)``: the mean of ``values`` and its 95% interval.
+
+    Example:
+        >>> right_a = np.array([1, 1, 0, 1] * 100, dtype=bool)
+        >>> right_b = np.array([1, 1, 1, 1] * 100, dtype=bool)
+        >>> mean, low, high = bootstrap_interval(right_b.astype(float) - right_a)
+        >>> mean, bool(0.18 < low < mean < high < 0.32)
+        (0.25, True)
+    """
+    values = np.asarray(values, dtype="float64")
+    rng = np.random.default_rng(seed)
+    resampled = values[rng.integers(0, len(values), (num_resamples, len(values)))]
+    low, high = np.percentile(resampled.mean(axis=1), [2.5, 97.5])
+    return float(values.mean()), float(low), float(high)
 
 
 # ---- Lesson 08: transfer learning (functions below this line) ----
