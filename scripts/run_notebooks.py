@@ -128,10 +128,13 @@ KEY_RESULTS = {
     "({best_model})",
     "07_augmentation": "best regularised ({best_variant}) val. accuracy "
     "{best_val_accuracy:.1%} vs baseline {baseline_val_accuracy:.1%} "
-    "(+{improvement_points:.0f} points)",
+    "(+{improvement_points:.1f} points, 95% interval {improvement_low:.1f} to "
+    "{improvement_high:.1f}); test {best_test_accuracy:.1%}",
     "08_transfer_learning": "fine-tuned MobileNet {fine_tuned_test_accuracy:.1%}, "
-    "frozen {frozen_test_accuracy:.1%} vs from scratch {scratch_test_accuracy:.1%} "
-    "test accuracy",
+    "frozen {frozen_test_accuracy:.1%} (fine-tuned − frozen "
+    "{fine_tuned_minus_frozen_points:+.1f} points, 95% interval "
+    "{fine_tuned_minus_frozen_low:+.1f} to {fine_tuned_minus_frozen_high:+.1f}), "
+    "lesson 07's CNN from scratch {scratch_test_accuracy:.1%} test accuracy",
     "09_dcgan": "InfoGAN: {confident_share:.0%} of generated digits confident (floor "
     "80 %), classes {min_class_share:.0%}-{max_class_share:.0%}, Fréchet "
     "{frechet_distance:.0f} vs real-data floor {frechet_distance_real_floor:.1f}",

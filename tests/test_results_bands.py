@@ -18,11 +18,7 @@ BANDS = sorted((ROOT / "tests" / "bands").glob("*.json"))
 # Floors an issue sets that the recorded cpu run does not reach yet. The band stays
 # the floor; the test reports the gap as an expected failure, and fails outright when
 # the figure reaches the floor (then delete the entry) or misses any other band.
-KNOWN_SHORTFALLS: dict[tuple[str, str], str] = {
-    ("07_augmentation", "wall_seconds"): "07's cpu run (issue 14) ran while other "
-    "jobs kept the 2 cores' load at 7-12: 1,609 s wall for 903 s of kernel CPU time; "
-    "re-measure on idle cores (the run before the fixes took 684 s)",
-}
+KNOWN_SHORTFALLS: dict[tuple[str, str], str] = {}
 
 
 def problems_with(recorded, bands, label):
