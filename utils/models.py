@@ -9,6 +9,7 @@ lesson's cell (named above each definition), then run the command again.
 # ruff: noqa: D102
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import layers
 
@@ -193,7 +194,6 @@ def build_resnet_style(
 
 # From instructor/07_augmentation.ipynb, cell 07-exported-constants.
 NUM_FLOWER_CLASSES = 5
-BN_MOMENTUM = 0.9  # BatchNorm's moving averages settle within a few dozen steps.
 
 
 # From instructor/07_augmentation.ipynb, cell lesson05-017.
@@ -217,7 +217,7 @@ def build_flowers_cnn(
     for filters in (16, 32, 64, 128):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm)(x)
         if batch_norm:
-            x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
+            x = layers.BatchNormalization()(x)  # Keras' default momentum, 0.99.
         x = layers.ReLU()(x)
         x = layers.MaxPooling2D(2)(x)
     x = layers.Flatten()(x)
@@ -233,16 +233,29 @@ def build_flowers_cnn(
 # From instructor/07_augmentation.ipynb, cell lesson05-030.
 def build_augmentation(seed: int | None = None) -> keras.Sequential:
     """Random flips, rotations, zooms, shifts and contrast changes (training only)."""
+    seeds = [None if seed is None else seed + index for index in range(5)]
     return keras.Sequential(
         [
-            layers.RandomFlip("horizontal", seed=seed),
-            layers.RandomRotation(0.05, seed=seed),
-            layers.RandomZoom(0.15, seed=seed),
-            layers.RandomTranslation(0.1, 0.1, seed=seed),
-            layers.RandomContrast(0.2, seed=seed),
+            layers.RandomFlip("horizontal", seed=seeds[0]),
+            layers.RandomRotation(0.05, seed=seeds[1]),
+            layers.RandomZoom(0.15, seed=seeds[2]),
+            layers.RandomTranslation(0.1, 0.1, seed=seeds[3]),
+            layers.RandomContrast((0.2, 0.2), seed=seeds[4]),  # [0.8, 1.2]: see below.
         ],
         name="augmentation",
     )
+
+
+# From instructor/07_augmentation.ipynb, cell lesson07-bootstrap.
+def bootstrap_interval(
+    values: np.ndarray, *, num_resamples: int = 10_000, seed: int = 42
+) -> tuple[float, float, float]:
+    """Mean of per-photo `values` and its 95% bootstrap interval (photos resampled)."""
+    values = np.asarray(values, dtype="float64")
+    rng = np.random.default_rng(seed)
+    resampled = values[rng.integers(0, len(values), (num_resamples, len(values)))]
+    low, high = np.percentile(resampled.mean(axis=1), [2.5, 97.5])
+    return float(values.mean()), float(low), float(high)
 
 
 # From instructor/08_transfer_learning.ipynb, cell tl06-025.
