@@ -78,21 +78,25 @@ def _equivalent(lesson: str, exercise: str, before: str, after: str, why: str) -
 
 
 # 07 exercise 2 asks for label-preserving augmentation: two or more geometric layers,
-# no flip, rotation at most ±0.05 of a turn, the seed passed to every layer. It sets
-# no bound on zoom or translation, and 0.033 is inside the rotation bound.
+# no flip, rotation at most ±0.05 of a turn, repeatable, every layer drawing
+# independently. It sets no bound on zoom or translation, 0.033 is inside the
+# rotation bound, and any distinct seeds per layer make independent draws.
 for _before, _after in (
     (
-        "layers.RandomRotation(0.03, seed=seed),",
-        "layers.RandomRotation(0.033, seed=seed),",
-    ),
-    ("layers.RandomZoom(0.1, seed=seed),", "layers.RandomZoom(0.11, seed=seed),"),
-    (
-        "layers.RandomTranslation(0.1, 0.1, seed=seed),",
-        "layers.RandomTranslation(0.11, 0.1, seed=seed),",
+        "layers.RandomRotation(0.03, seed=seeds[0]),",
+        "layers.RandomRotation(0.033, seed=seeds[0]),",
     ),
     (
-        "layers.RandomTranslation(0.1, 0.1, seed=seed),",
-        "layers.RandomTranslation(0.1, 0.11, seed=seed),",
+        "layers.RandomZoom(0.1, seed=seeds[1]),",
+        "layers.RandomZoom(0.11, seed=seeds[1]),",
+    ),
+    (
+        "layers.RandomTranslation(0.1, 0.1, seed=seeds[2]),",
+        "layers.RandomTranslation(0.11, 0.1, seed=seeds[2]),",
+    ),
+    (
+        "layers.RandomTranslation(0.1, 0.1, seed=seeds[2]),",
+        "layers.RandomTranslation(0.1, 0.11, seed=seeds[2]),",
     ),
 ):
     _equivalent(
@@ -104,6 +108,19 @@ for _before, _after in (
         "digits readable and meets every rule of the exercise (rotation at most 0.05 "
         "of a turn; zoom and translation are the learner's choice).",
     )
+_SEEDS = "seeds = [None if seed is None else seed + index for index in range(3)]"
+for _after, _why in (
+    (
+        _SEEDS.replace("seed + index", "seed - index"),
+        "Still a right answer: seeds seed, seed - 1, seed - 2 are distinct, so the "
+        "layers draw independently, and the same seed still gives the same pipeline.",
+    ),
+    (
+        _SEEDS.replace("range(3)", "range(4)"),
+        "Same pipeline: a fourth seed is computed but never used.",
+    ),
+):
+    _equivalent("07_augmentation", "exercise_2", _SEEDS, _after, _why)
 
 _equivalent(
     "08_transfer_learning",
