@@ -301,50 +301,75 @@ def build_classifier_head(
 
 
 # From instructor/09_dcgan.ipynb, cell 09-exported-constants.
-LATENT_DIM = 100  # Length of the noise vector z, as in the TensorFlow tutorial.
+LATENT_DIM = 100  # Length of the noise vector z, as in the DCGAN paper.
 CONFIDENCE = 0.9  # A generated digit is "confident" if the classifier gives >= 0.9.
 
 
 # From instructor/09_dcgan.ipynb, cell dcgan-019.
+def dcgan_initializer() -> keras.initializers.Initializer:
+    """The DCGAN paper's weight initialisation: N(0, 0.02^2)."""
+    return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
+
+
 def build_generator(
-    latent_dim: int = LATENT_DIM, widths: tuple = (32, 16)
+    latent_dim: int = LATENT_DIM, widths: tuple = (64, 32)
 ) -> keras.Model:
     """DCGAN generator: z -> Dense -> 7x7 maps -> transposed convs -> 28x28x1 tanh."""
     z = keras.Input(shape=(latent_dim,), name="z")
-    x = layers.Dense(7 * 7 * widths[0], use_bias=False)(z)
-    x = layers.BatchNormalization()(x)
-    x = layers.LeakyReLU(0.2)(x)
+    x = layers.Dense(
+        7 * 7 * widths[0], use_bias=False, kernel_initializer=dcgan_initializer()
+    )(z)
+    x = layers.ReLU()(layers.BatchNormalization()(x))
     x = layers.Reshape((7, 7, widths[0]))(x)
     for index, filters in enumerate(widths[1:]):
         strides = 2 if index == len(widths) - 2 else 1  # Only the last: 7 -> 14.
         x = layers.Conv2DTranspose(
-            filters, 5, strides=strides, padding="same", use_bias=False
+            filters,
+            5,
+            strides=strides,
+            padding="same",
+            use_bias=False,
+            kernel_initializer=dcgan_initializer(),
         )(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.LeakyReLU(0.2)(x)
+        x = layers.ReLU()(layers.BatchNormalization()(x))
     images = layers.Conv2DTranspose(  # 14 -> 28, one channel in [-1, 1].
-        1, 5, strides=2, padding="same", activation="tanh"
+        1,
+        5,
+        strides=2,
+        padding="same",
+        activation="tanh",
+        kernel_initializer=dcgan_initializer(),
     )(x)
     return keras.Model(z, images, name="generator")
 
 
 # From instructor/09_dcgan.ipynb, cell dcgan-025.
 def build_discriminator(
-    widths: tuple = (16, 32), dropout: float = 0.3, l2: float = 0.0
+    widths: tuple = (32, 64), dropout: float = 0.0, l2: float = 0.0
 ) -> keras.Model:
-    """DCGAN discriminator: strided convs, LeakyReLU, Dropout -> one logit."""
+    """DCGAN discriminator: strided convs, BatchNorm, LeakyReLU -> one logit."""
     regularizer = keras.regularizers.L2(l2) if l2 else None
     images = keras.Input(shape=(28, 28, 1), name="images")
     x = images
-    for filters in widths:  # 28 -> 14 -> 7
+    for index, filters in enumerate(widths):  # 28 -> 14 -> 7
         x = layers.Conv2D(
-            filters, 5, strides=2, padding="same", kernel_regularizer=regularizer
+            filters,
+            5,
+            strides=2,
+            padding="same",
+            use_bias=index == 0,  # BatchNorm's shift replaces the bias.
+            kernel_initializer=dcgan_initializer(),
+            kernel_regularizer=regularizer,
         )(x)
+        if index > 0:  # No BatchNorm on the input layer.
+            x = layers.BatchNormalization()(x)
         x = layers.LeakyReLU(0.2)(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
     x = layers.Flatten()(x)
-    logit = layers.Dense(1, kernel_regularizer=regularizer)(x)  # "Real" if > 0.
+    logit = layers.Dense(  # "Real" if > 0.
+        1, kernel_initializer=dcgan_initializer(), kernel_regularizer=regularizer
+    )(x)
     return keras.Model(images, logit, name="discriminator")
 
 
@@ -456,7 +481,7 @@ def judge_classifier(
 
 # From instructor/09_dcgan.ipynb, cell dcgan-041.
 def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
-    """Frechet distance between Gaussians fitted to two sets of feature vectors."""
+    """Squared Frechet distance (as in FID) between Gaussians fitted to two sets."""
     mean_a, mean_b = features_a.mean(axis=0), features_b.mean(axis=0)
     cov_a = np.cov(features_a, rowvar=False)
     cov_b = np.cov(features_b, rowvar=False)
@@ -471,7 +496,7 @@ def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
     )
 
 
-# From instructor/09_dcgan.ipynb, cell dcgan-045.
+# From instructor/09_dcgan.ipynb, cell dcgan-046.
 def classify_digits(classifier: keras.Model, images) -> tuple:
     """Class probabilities and "hidden"-layer features of digits in [-1, 1]."""
     two_outputs = keras.Model(
@@ -481,9 +506,8 @@ def classify_digits(classifier: keras.Model, images) -> tuple:
     return two_outputs.predict(unit_images, batch_size=500, verbose=0)
 
 
-# From instructor/09_dcgan.ipynb, cell dcgan-046.
 def measure_digits(classifier: keras.Model, images, real_features) -> dict:
-    """Confident share, class shares and Frechet distance of digits in [-1, 1]."""
+    """Confident share, class shares and squared Frechet distance of [-1, 1] digits."""
     probabilities, features = classify_digits(classifier, images)
     class_shares = np.bincount(
         probabilities.argmax(axis=1), minlength=NUM_CLASSES
