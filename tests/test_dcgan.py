@@ -1,7 +1,7 @@
 """Lesson 09's DCGAN (utils.models) resumes after a disconnect; its quality measures.
 
-The measures (Frechet distance, class shares) are taken from lesson 09's own cells:
-no later lesson reuses them, so they are not exported.
+The measures (squared Frechet distance, class shares) are taken from lesson 09's own
+cells, which export them for lesson 10.
 """
 
 import keras

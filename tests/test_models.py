@@ -79,11 +79,11 @@ def test_the_marker_check_finds_missing_and_unneeded_markers(tmp_path):
     extra = edited_copy(
         tmp_path,
         "09_dcgan",
-        cell_defining("09_dcgan", "frechet_distance"),
+        cell_defining("09_dcgan", "images_per_second"),
         lambda source: export_models.MARKER + "\n" + source,
     )
     assert any(
-        "exports frechet_distance, which no later lesson uses" in problem
+        "exports images_per_second, which no later lesson uses" in problem
         for problem in export_models.export_problems(extra)
     )
 

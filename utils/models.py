@@ -12,6 +12,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 from keras import layers
+from tqdm.keras import TqdmCallback
 
 import utils
 
@@ -300,49 +301,75 @@ def build_classifier_head(
 
 
 # From instructor/09_dcgan.ipynb, cell 09-exported-constants.
-LATENT_DIM = 100  # Length of the noise vector z, as in the TensorFlow tutorial.
+LATENT_DIM = 100  # Length of the noise vector z, as in the DCGAN paper.
+CONFIDENCE = 0.9  # A generated digit is "confident" if the classifier gives >= 0.9.
 
 
 # From instructor/09_dcgan.ipynb, cell dcgan-019.
+def dcgan_initializer() -> keras.initializers.Initializer:
+    """The DCGAN paper's weight initialisation: N(0, 0.02^2)."""
+    return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
+
+
 def build_generator(
-    latent_dim: int = LATENT_DIM, widths: tuple = (32, 16)
+    latent_dim: int = LATENT_DIM, widths: tuple = (64, 32)
 ) -> keras.Model:
     """DCGAN generator: z -> Dense -> 7x7 maps -> transposed convs -> 28x28x1 tanh."""
     z = keras.Input(shape=(latent_dim,), name="z")
-    x = layers.Dense(7 * 7 * widths[0], use_bias=False)(z)
-    x = layers.BatchNormalization()(x)
-    x = layers.LeakyReLU(0.2)(x)
+    x = layers.Dense(
+        7 * 7 * widths[0], use_bias=False, kernel_initializer=dcgan_initializer()
+    )(z)
+    x = layers.ReLU()(layers.BatchNormalization()(x))
     x = layers.Reshape((7, 7, widths[0]))(x)
     for index, filters in enumerate(widths[1:]):
         strides = 2 if index == len(widths) - 2 else 1  # Only the last: 7 -> 14.
         x = layers.Conv2DTranspose(
-            filters, 5, strides=strides, padding="same", use_bias=False
+            filters,
+            5,
+            strides=strides,
+            padding="same",
+            use_bias=False,
+            kernel_initializer=dcgan_initializer(),
         )(x)
-        x = layers.BatchNormalization()(x)
-        x = layers.LeakyReLU(0.2)(x)
+        x = layers.ReLU()(layers.BatchNormalization()(x))
     images = layers.Conv2DTranspose(  # 14 -> 28, one channel in [-1, 1].
-        1, 5, strides=2, padding="same", activation="tanh"
+        1,
+        5,
+        strides=2,
+        padding="same",
+        activation="tanh",
+        kernel_initializer=dcgan_initializer(),
     )(x)
     return keras.Model(z, images, name="generator")
 
 
 # From instructor/09_dcgan.ipynb, cell dcgan-025.
 def build_discriminator(
-    widths: tuple = (16, 32), dropout: float = 0.3, l2: float = 0.0
+    widths: tuple = (32, 64), dropout: float = 0.0, l2: float = 0.0
 ) -> keras.Model:
-    """DCGAN discriminator: strided convs, LeakyReLU, Dropout -> one logit."""
+    """DCGAN discriminator: strided convs, BatchNorm, LeakyReLU -> one logit."""
     regularizer = keras.regularizers.L2(l2) if l2 else None
     images = keras.Input(shape=(28, 28, 1), name="images")
     x = images
-    for filters in widths:  # 28 -> 14 -> 7
+    for index, filters in enumerate(widths):  # 28 -> 14 -> 7
         x = layers.Conv2D(
-            filters, 5, strides=2, padding="same", kernel_regularizer=regularizer
+            filters,
+            5,
+            strides=2,
+            padding="same",
+            use_bias=index == 0,  # BatchNorm's shift replaces the bias.
+            kernel_initializer=dcgan_initializer(),
+            kernel_regularizer=regularizer,
         )(x)
+        if index > 0:  # No BatchNorm on the input layer.
+            x = layers.BatchNormalization()(x)
         x = layers.LeakyReLU(0.2)(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
     x = layers.Flatten()(x)
-    logit = layers.Dense(1, kernel_regularizer=regularizer)(x)  # "Real" if > 0.
+    logit = layers.Dense(  # "Real" if > 0.
+        1, kernel_initializer=dcgan_initializer(), kernel_regularizer=regularizer
+    )(x)
     return keras.Model(images, logit, name="discriminator")
 
 
@@ -418,3 +445,77 @@ class DCGAN(keras.Model):
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)
         return {metric.name: metric.result() for metric in self.metrics}
+
+
+# From instructor/09_dcgan.ipynb, cell dcgan-037.
+def judge_classifier(
+    images: np.ndarray,
+    labels: np.ndarray,
+    *,
+    epochs: int,
+    batch_size: int = 64,
+    seed: int = 42,
+) -> keras.Model:
+    """Lesson 04's improved CNN trained on real digits (uint8), cached on disk."""
+    path = utils.data.cache_dir() / f"09_classifier_{len(images)}x{epochs}.keras"
+    try:
+        return keras.models.load_model(path)
+    except (OSError, ValueError) as error:  # Missing or unreadable: train again.
+        print(f"No usable cached classifier ({type(error).__name__}); training one.")
+    keras.utils.set_random_seed(seed)
+    model = build_cnn()
+    model.compile(
+        optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
+    model.fit(
+        images[..., None] / 255.0,
+        labels,
+        batch_size=batch_size,
+        epochs=epochs,
+        verbose=0,
+        callbacks=[TqdmCallback(verbose=0)],
+    )
+    model.save(path)
+    return model
+
+
+# From instructor/09_dcgan.ipynb, cell dcgan-041.
+def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
+    """Squared Frechet distance (as in FID) between Gaussians fitted to two sets."""
+    mean_a, mean_b = features_a.mean(axis=0), features_b.mean(axis=0)
+    cov_a = np.cov(features_a, rowvar=False)
+    cov_b = np.cov(features_b, rowvar=False)
+    # tr sqrt(cov_a cov_b) = tr sqrt(S cov_b S), S = sqrt(cov_a): symmetric, stable.
+    values, vectors = np.linalg.eigh(cov_a)
+    root_a = (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+    cross_values = np.linalg.eigvalsh(root_a @ cov_b @ root_a)
+    trace_of_root = np.sqrt(np.clip(cross_values, 0.0, None)).sum()
+    squared_mean_distance = np.sum((mean_a - mean_b) ** 2)
+    return float(
+        squared_mean_distance + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_of_root
+    )
+
+
+# From instructor/09_dcgan.ipynb, cell dcgan-046.
+def classify_digits(classifier: keras.Model, images) -> tuple:
+    """Class probabilities and "hidden"-layer features of digits in [-1, 1]."""
+    two_outputs = keras.Model(
+        classifier.inputs, [classifier.output, classifier.get_layer("hidden").output]
+    )
+    unit_images = (np.asarray(images, dtype="float32") + 1.0) / 2.0  # To [0, 1].
+    return two_outputs.predict(unit_images, batch_size=500, verbose=0)
+
+
+def measure_digits(classifier: keras.Model, images, real_features) -> dict:
+    """Confident share, class shares and squared Frechet distance of [-1, 1] digits."""
+    probabilities, features = classify_digits(classifier, images)
+    class_shares = np.bincount(
+        probabilities.argmax(axis=1), minlength=NUM_CLASSES
+    ) / len(images)
+    return {
+        "confident_share": float(np.mean(probabilities.max(axis=1) >= CONFIDENCE)),
+        "min_class_share": float(class_shares.min()),
+        "max_class_share": float(class_shares.max()),
+        "frechet_distance": frechet_distance(features, real_features),
+        "class_shares": class_shares,
+    }
