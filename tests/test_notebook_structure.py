@@ -23,7 +23,6 @@ def source(cell):
 
 
 # The course map (README): lesson number -> the topic its notebook name starts with.
-# Lesson 10 is planned and not written yet.
 COURSE_MAP = {
     1: "background",
     2: "cnn_math",
@@ -34,6 +33,7 @@ COURSE_MAP = {
     7: "augmentation",
     8: "transfer_learning",
     9: "dcgan",
+    10: "better_gans",
     11: "trends",
 }
 
