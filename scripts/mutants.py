@@ -131,6 +131,15 @@ _equivalent(
     "diagonal is zeroed all the same, and argmax picks the same pair (ties included).",
 )
 
+_equivalent(
+    "09_dcgan",
+    "exercise_1",
+    'queries = images.reshape(len(images), -1).astype("float64")',
+    'queries = images.reshape(len(images), -2).astype("float64")',
+    "Same array: NumPy reads any negative size in reshape as the one unknown "
+    "dimension, so reshape(n, -2) flattens each image exactly as reshape(n, -1) does.",
+)
+
 
 # --------------------------------------------------------------------------- cells
 
