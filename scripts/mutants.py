@@ -73,8 +73,12 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 EQUIVALENT: dict[tuple[str, str, str], str] = {}
 
 
-def _equivalent(lesson: str, exercise: str, before: str, after: str, why: str) -> None:
-    EQUIVALENT[lesson, exercise, f"-{before}\n+{after}"] = why
+def _equivalent(
+    lesson: str, exercise: str, before: str, after: str | None, why: str
+) -> None:
+    """Record why a mutant is a right answer; ``after=None`` for a dropped line."""
+    diff = f"-{before}" if after is None else f"-{before}\n+{after}"
+    EQUIVALENT[lesson, exercise, diff] = why
 
 
 # 07 exercise 2 asks for label-preserving augmentation: two or more geometric layers,
@@ -114,9 +118,13 @@ for _after, _why in (
 ):
     _equivalent("07_augmentation", "exercise_2", _SEEDS, _after, _why)
 
-EQUIVALENT["11_trends", "exercise_2", "-sizes = np.asarray(sizes, dtype=float)"] = (
+_equivalent(
+    "11_trends",
+    "exercise_2",
+    "sizes = np.asarray(sizes, dtype=float)",
+    None,
     "Same fit: curve_fit converts the sizes to a float array itself, and "
-    "fit_power_law (the starting point) converts its inputs too."
+    "fit_power_law (the starting point) converts its inputs too.",
 )
 _equivalent(
     "08_transfer_learning",
