@@ -2,23 +2,22 @@
 
 The augmentation tests measure decisions from the layers' outputs (which photos come
 out mirrored, which way a dot turns), so they do not rely on how a layer stores its
-seed. The range-test tests execute the lesson's own defining cell, so they check the
-code the learner reads, on a problem whose best learning rate is known.
+seed. The range-test tests define the class from the lesson's own cell
+(``lesson_definitions``), so they check the code the learner reads, on a problem
+whose best learning rate is known.
 """
 
-import math
+import functools
 
 import keras
-import nbformat
 import numpy as np
 import pytest
 from keras import layers
 
-from scripts import editions
+from scripts.export_models import lesson_definitions
 from utils import models
 
 NUM_PHOTOS = 400
-RANGE_TEST_CELL = "lesson05-074"
 
 
 def mirrored_decisions(flip: layers.Layer) -> np.ndarray:
@@ -69,18 +68,22 @@ def test_flip_and_rotation_of_build_augmentation_decide_independently(seed):
 
 def test_every_pair_of_layers_draws_uncorrelated_numbers():
     photos = np.zeros((NUM_PHOTOS, 32, 32, 3), "float32")
-    first_draws = []
-    for layer in models.build_augmentation(seed=42).layers:
+    draws = []  # (layer number, one column of that layer's random draws)
+    for number, layer in enumerate(models.build_augmentation(seed=42).layers):
         drawn = layer.get_random_transformation(photos, training=True)
-        values = next(
-            keras.ops.convert_to_numpy(value)
-            for value in drawn.values()
-            if value is not None and np.ndim(value) and np.shape(value)[0] == NUM_PHOTOS
-        )
-        first_draws.append(values.reshape(NUM_PHOTOS, -1)[:, 0].astype("float64"))
-    correlations = np.corrcoef(first_draws)
-    np.fill_diagonal(correlations, 0.0)
-    assert np.abs(correlations).max() < 0.2, np.round(correlations, 2)
+        for value in drawn.values():
+            if (
+                value is not None
+                and np.ndim(value)
+                and np.shape(value)[0] == NUM_PHOTOS
+            ):
+                value = keras.ops.convert_to_numpy(value).reshape(NUM_PHOTOS, -1)
+                draws += [(number, column) for column in value.T if column.std() > 0]
+    owners = np.array([number for number, _ in draws])
+    assert set(owners) == set(range(len(models.build_augmentation().layers)))
+    correlations = np.abs(np.corrcoef([column for _, column in draws]))
+    correlations[owners[:, None] == owners[None, :]] = 0.0  # Pairs of layers only.
+    assert correlations.max() < 0.2, np.round(correlations, 2)
 
 
 def test_the_contrast_range_is_symmetric_as_the_lesson_states():
@@ -92,14 +95,12 @@ def test_the_contrast_range_is_symmetric_as_the_lesson_states():
     assert 0.8 - 1e-6 <= factors.min() < 0.82 and 1.18 < factors.max() <= 1.2 + 1e-6
 
 
+@functools.cache
 def range_test_class() -> type:
-    """Execute lesson 07's defining cell of LearningRateRangeTest and return it."""
-    path = next(p for p in editions.sources() if p.stem == "07_augmentation")
-    notebook = nbformat.read(path, as_version=4)
-    cell = next(cell for cell in notebook.cells if cell.get("id") == RANGE_TEST_CELL)
-    namespace = {"keras": keras, "math": math, "np": np}
-    exec(cell.source, namespace)  # noqa: S102 - the lesson's own code, on purpose.
-    return namespace["LearningRateRangeTest"]
+    """Lesson 07's LearningRateRangeTest, defined by the lesson's own cell."""
+    return lesson_definitions("07_augmentation", "LearningRateRangeTest")[
+        "LearningRateRangeTest"
+    ]
 
 
 def linear_regression(seed: int, num_samples: int, dim: int = 8):
