@@ -377,14 +377,11 @@ def build_discriminator(
 class DCGAN(keras.Model):
     """A generator and a discriminator trained against each other by fit()."""
 
-    def __init__(
-        self, generator, discriminator, *, label_smoothing=0.0, instance_noise=0.0
-    ):
+    def __init__(self, generator, discriminator, *, instance_noise=0.0):
         super().__init__()
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = generator.inputs[0].shape[-1]  # z is the first input.
-        self.label_smoothing = label_smoothing  # Real images get label 1 - this.
         self.instance_noise = instance_noise  # Std. of noise added to D's inputs.
         self.noise_seeds = keras.random.SeedGenerator(0)
         self.bce = keras.losses.BinaryCrossentropy(from_logits=True)
@@ -416,8 +413,7 @@ class DCGAN(keras.Model):
 
     def discriminator_loss(self, real_logits, fake_logits):
         """-L_D: D maximises log D(x) + log(1 - D(G(z)))."""
-        real_labels = tf.ones_like(real_logits) * (1.0 - self.label_smoothing)
-        return self.bce(real_labels, real_logits) + self.bce(
+        return self.bce(tf.ones_like(real_logits), real_logits) + self.bce(
             tf.zeros_like(fake_logits), fake_logits
         )
 
